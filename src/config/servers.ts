@@ -1,0 +1,104 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { TriageError } from '../errors.js';
+import { configError } from './zod-errors.js';
+
+const httpUrl = z
+  .string()
+  .url({ message: 'must be an http(s) URL such as http://10.0.0.5:30000' })
+  .refine((u) => /^https?:\/\//.test(u), { message: 'must start with http:// or https://' });
+
+/** Env var names only: a token value must never be written in servers.yaml. */
+const envVarName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, { message: 'must be the NAME of an environment variable (e.g. PROD_A_TOKEN), not the token itself' });
+
+const serverName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, {
+  message: 'server names are lower-case letters, digits, ".", "_" or "-" (max 63)',
+});
+
+export const serverSchema = z.strictObject({
+  url: httpUrl,
+  /** Env var holding the bearer token (api key) for NORMAL routes. */
+  tokenEnv: envVarName.optional(),
+  /** Env var holding the admin key, used for ADMIN_OPTIONAL routes (/hicache, /configure_logging). */
+  adminTokenEnv: envVarName.optional(),
+  /** The GPU host whose worker owns this server; names the BullMQ queue `triage:<host>`. */
+  host: z.string().regex(/^[A-Za-z0-9._-]+$/, { message: 'host must be a plain host name' }),
+  logFile: z.string().optional(),
+  crashDumpDir: z.string().optional(),
+  requestDumpDir: z.string().optional(),
+  /** A clean replay target for this server: its URL and how to start it. */
+  replay: z
+    .strictObject({
+      url: httpUrl,
+      launch: z.string().optional(),
+      tokenEnv: envVarName.optional(),
+    })
+    .optional(),
+  description: z.string().optional(),
+});
+
+export const accessSchema = z.strictObject({
+  /** Slack channel ids allowed to use the bot. Empty = every channel. */
+  channels: z.array(z.string()).default([]),
+  /** Users (U…) and user groups (S…) allowed to run intrusive steps. Empty = nobody. */
+  intrusiveUsers: z.array(z.string()).default([]),
+  intrusiveGroups: z.array(z.string()).default([]),
+});
+
+export const registrySchema = z.strictObject({
+  servers: z.record(serverName, serverSchema),
+  access: accessSchema.default({ channels: [], intrusiveUsers: [], intrusiveGroups: [] }),
+});
+
+export type ServerEntry = z.infer<typeof serverSchema>;
+export type AccessConfig = z.infer<typeof accessSchema>;
+export type Registry = z.infer<typeof registrySchema>;
+export type NamedServer = ServerEntry & { name: string };
+
+export const EMPTY_REGISTRY: Registry = { servers: {}, access: { channels: [], intrusiveUsers: [], intrusiveGroups: [] } };
+
+export function parseRegistry(text: string, source: string): Registry {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new TriageError('E_CONFIG', `${source} is not valid YAML: ${(err as Error).message}`, { cause: err });
+  }
+  const result = registrySchema.safeParse(raw ?? {});
+  if (!result.success) throw configError(result.error.issues, source);
+  return result.data;
+}
+
+export async function loadRegistry(file: string | undefined): Promise<Registry> {
+  if (!file) return EMPTY_REGISTRY;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new TriageError('E_CONFIG', `cannot read server registry ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`, { cause: err });
+  }
+  return parseRegistry(text, file);
+}
+
+export function findServer(registry: Registry, name: string): NamedServer | undefined {
+  const entry = registry.servers[name];
+  return entry ? { ...entry, name } : undefined;
+}
+
+export function serverNames(registry: Registry): string[] {
+  return Object.keys(registry.servers).sort();
+}
+
+/** Resolves a server's token from the environment it names. Missing env var = no token. */
+export function resolveToken(envName: string | undefined, env: Record<string, string | undefined>): string | undefined {
+  if (!envName) return undefined;
+  const value = env[envName];
+  return value && value.length > 0 ? value : undefined;
+}
+
+export function gpuHosts(registry: Registry): string[] {
+  return [...new Set(Object.values(registry.servers).map((s) => s.host))].sort();
+}

@@ -1,0 +1,64 @@
+/**
+ * Evidence found in an incident folder. Each parser module adds its kind by augmenting
+ * `EvidenceKinds` (TypeScript declaration merging), so the scanner and the router stay typed
+ * without a central file every parser must edit:
+ *
+ *   declare module '../evidence/types.js' {
+ *     interface EvidenceKinds { 'cuda-gdb': CudaGdbTranscript }
+ *   }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface EvidenceKinds {}
+
+export type EvidenceKind = keyof EvidenceKinds;
+
+export type EvidenceItem<K extends EvidenceKind = EvidenceKind> = {
+  [P in K]: {
+    kind: P;
+    /** Path relative to the folder that was scanned (what report.evidence[].file shows). */
+    file: string;
+    data: EvidenceKinds[P];
+  };
+}[K];
+
+/** What the scanner knows about a file before any parser reads it. */
+export interface SniffedFile {
+  /** Absolute path. */
+  path: string;
+  /** Path relative to the scanned root, with forward slashes. */
+  rel: string;
+  size: number;
+  /** The first 64 KiB decoded as latin1 (byte-exact, so binary magic numbers can be checked). */
+  head: string;
+}
+
+/**
+ * A recognizer decides by CONTENT whether a file is its kind (never by exact file name), then reads it.
+ * `read` returns null when, on a full read, the file turns out not to be its kind after all.
+ */
+export interface Recognizer<K extends EvidenceKind = EvidenceKind> {
+  kind: K;
+  /** Cheap check on the head. May return true for several recognizers; each then reads the file. */
+  sniff(file: SniffedFile): boolean;
+  read(file: SniffedFile, signal: AbortSignal): Promise<EvidenceKinds[K] | null>;
+}
+
+/** A folder's worth of evidence, with typed access by kind. */
+export class Evidence {
+  readonly items: EvidenceItem[];
+  /** Files that were looked at but matched no recognizer (reported under `checked`). */
+  readonly unrecognised: string[];
+
+  constructor(items: EvidenceItem[], unrecognised: string[] = []) {
+    this.items = items;
+    this.unrecognised = unrecognised;
+  }
+
+  of<K extends EvidenceKind>(kind: K): Array<EvidenceItem<K>> {
+    return this.items.filter((item): item is EvidenceItem<K> => item.kind === kind);
+  }
+
+  has(kind: EvidenceKind): boolean {
+    return this.items.some((item) => item.kind === kind);
+  }
+}
