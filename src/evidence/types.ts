@@ -41,24 +41,29 @@ export interface Recognizer<K extends EvidenceKind = EvidenceKind> {
   /** Cheap check on the head. May return true for several recognizers; each then reads the file. */
   sniff(file: SniffedFile): boolean;
   read(file: SniffedFile, signal: AbortSignal): Promise<EvidenceKinds[K] | null>;
+  /** One line for the report's `checked` list, e.g. "cuda-gdb on a coredump: 1 exception". */
+  describe(data: EvidenceKinds[K]): string;
 }
 
 /** A folder's worth of evidence, with typed access by kind. */
 export class Evidence {
   readonly items: EvidenceItem[];
-  /** Files that were looked at but matched no recognizer (reported under `checked`). */
+  /** Files that were looked at but matched no recognizer. */
   readonly unrecognised: string[];
+  /** One line per item: what was looked at (report.checked). */
+  readonly checked: string[];
 
-  constructor(items: EvidenceItem[], unrecognised: string[] = []) {
+  constructor(items: EvidenceItem[], unrecognised: string[] = [], checked: string[] = []) {
     this.items = items;
     this.unrecognised = unrecognised;
+    this.checked = checked;
   }
 
   of<K extends EvidenceKind>(kind: K): Array<EvidenceItem<K>> {
-    return this.items.filter((item): item is EvidenceItem<K> => item.kind === kind);
+    return (this.items as Array<{ kind: string }>).filter((item) => item.kind === kind) as Array<EvidenceItem<K>>;
   }
 
   has(kind: EvidenceKind): boolean {
-    return this.items.some((item) => item.kind === kind);
+    return (this.items as Array<{ kind: string }>).some((item) => item.kind === kind);
   }
 }

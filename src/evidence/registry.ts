@@ -1,0 +1,7 @@
+import type { FolderRecognizer } from './scan.js';
+import type { Recognizer } from './types.js';
+
+/** Every content recognizer. Order matters only for the order of `checked` lines. */
+export const RECOGNIZERS: readonly Recognizer[] = [];
+
+export const FOLDER_RECOGNIZERS: readonly FolderRecognizer[] = [];
