@@ -1,0 +1,61 @@
+import { describeError, isTriageError } from '../errors.js';
+import { EXIT, type CliContext, type Subcommand } from './io.js';
+
+const USAGE = `triage: incident triage for SGLang servers
+
+usage:
+  triage capture <server|url> [--out DIR] [--timeout S] [--token T] [--json]
+  triage dump <file|folder> [--json]
+  triage replay <dump|folder> --target <server|url> [--parallel N] [--speed X] [--ignore-eos]
+                [--req-start N] [--req-number N] [--timeout S] [--out DIR] [--json]
+  triage route <incident-dir|bundle-dir> [--json]
+  triage run <auto|slow|crash|hang> <server|url> [--out DIR] [--json]
+
+Servers are looked up in servers.yaml (--servers FILE or $TRIAGE_SERVERS).
+Exit codes: 0 success, 1 failure, 2 usage error. --json prints one JSON document on stdout.`;
+
+/** Subcommands load lazily so `triage route` does not pay for the Slack or BullMQ graphs. */
+const SUBCOMMANDS: Record<string, () => Promise<Subcommand>> = {
+  capture: async () => (await import('./capture.js')).captureCommand,
+  dump: async () => (await import('./dump.js')).dumpCommand,
+  replay: async () => (await import('./replay.js')).replayCommand,
+  route: async () => (await import('./route.js')).routeCommand,
+  run: async () => (await import('./run.js')).runCommand,
+};
+
+export async function main(argv: string[], overrides: Partial<CliContext> = {}): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => controller.abort(new Error(`received ${sig}`));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const ctx: CliContext = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    signal: controller.signal,
+    interactive: Boolean(process.stderr.isTTY),
+    ...overrides,
+  };
+  try {
+    const [name, ...rest] = argv;
+    if (!name || name === 'help' || name === '--help' || name === '-h') {
+      ctx.stderr.write(`${USAGE}\n`);
+      return name ? EXIT.ok : EXIT.usage;
+    }
+    const load = SUBCOMMANDS[name];
+    if (!load) {
+      ctx.stderr.write(`triage: unknown command "${name}"\n\n${USAGE}\n`);
+      return EXIT.usage;
+    }
+    const command = await load();
+    return await command(rest, ctx);
+  } catch (err) {
+    ctx.stderr.write(`triage: ${describeError(err)}\n`);
+    if (isTriageError(err, 'E_USAGE') || isTriageError(err, 'E_UNKNOWN_SERVER')) return EXIT.usage;
+    return EXIT.failure;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,55 @@
+import type { Dispatcher } from 'undici';
+import type { NamedServer, Registry } from '../config/servers.js';
+import type { Report } from '../triage/report.js';
+
+export type StepState = 'started' | 'done' | 'failed' | 'skipped';
+
+/** Progress of one pipeline step, streamed to the terminal or (via job progress) to Slack. */
+export interface StepProgress {
+  step: string;
+  state: StepState;
+  detail?: string;
+  at: string;
+}
+
+export type ProgressSink = (progress: StepProgress) => void;
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** Everything a pipeline needs from the outside, passed in (tests give real local servers and a temp dir). */
+export interface PipelineDeps {
+  registry: Registry;
+  /** Environment used only to resolve a server's token env var. */
+  env: Record<string, string | undefined>;
+  /** undici dispatcher for all HTTP (tests may pass an Agent with short timeouts). */
+  dispatcher?: Dispatcher;
+  now: () => Date;
+  logger: Logger;
+}
+
+export type PipelineName = 'capture' | 'route' | 'replay' | 'auto' | 'slow' | 'crash' | 'hang';
+
+export interface PipelineRequest {
+  pipeline: PipelineName;
+  /** A registered server (the Slack path always resolves one) or an ad-hoc URL target (CLI only). */
+  server: NamedServer | { name?: undefined; url: string; tokenEnv?: undefined; host?: undefined };
+  incidentDir: string;
+  /** Capture: per-request timeout seconds. */
+  timeoutS?: number;
+  /** Replay: target URL override. */
+  target?: string;
+}
+
+export interface PipelineResult {
+  incidentDir: string;
+  report: Report | null;
+  /** SUMMARY.txt of the newest bundle, for attaching. */
+  bundleSummary: string | null;
+  /** Files written, absolute paths. */
+  files: string[];
+}
