@@ -1,7 +1,8 @@
+import { bundleRecognizer } from './bundle/recognizer.js';
 import type { FolderRecognizer } from './scan.js';
 import type { Recognizer } from './types.js';
 
 /** Every content recognizer. Order matters only for the order of `checked` lines. */
 export const RECOGNIZERS: readonly Recognizer[] = [];
 
-export const FOLDER_RECOGNIZERS: readonly FolderRecognizer[] = [];
+export const FOLDER_RECOGNIZERS: readonly FolderRecognizer[] = [bundleRecognizer as FolderRecognizer];

@@ -1,4 +1,12 @@
 import type { Rule } from '../rule.js';
+import { generationStalledRule, replayDegradedRule, serverDownRule } from './health.js';
+import { computeSlowRule, queuePressureRule } from './slow.js';
 
 /** Every routing rule, in tie-break order. Each rule lives in its own module. */
-export const RULES: readonly Rule[] = [];
+export const RULES: readonly Rule[] = [
+  serverDownRule,
+  replayDegradedRule,
+  generationStalledRule,
+  computeSlowRule,
+  queuePressureRule,
+];

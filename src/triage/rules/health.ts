@@ -1,0 +1,138 @@
+import type { EvidenceRef } from '../report.js';
+import { PRIORITY, type RouteContext, type Rule } from '../rule.js';
+import { captureCommand, saveAndReplaySteps } from '../next-commands.js';
+import { baselineBundle, bundleFile, incidentBundle, isHealthy, multiRank, signalIn, type BundleItem } from './bundle-helpers.js';
+
+/** The server is gone: every endpoint refused. Look for what it left behind before anything else. */
+export const serverDownRule: Rule = {
+  id: 'server-down',
+  evaluate(evidence, ctx) {
+    const bundle = incidentBundle(evidence);
+    const down = signalIn(bundle, 'server-unreachable');
+    if (!bundle || !down) return null;
+    return {
+      rule: this.id,
+      priority: PRIORITY.unhealthy + 5,
+      problemClass: 'unhealthy',
+      strongestSignal: down.text,
+      bestGuess: 'The server process died or never came up (crash, OOM kill, failed start-up, or wrong address).',
+      ruledOut: ['slow requests (nothing answers at all)'],
+      nextStep: {
+        skill: 'collect-more',
+        why: 'A dead server leaves a crash dump and the end of its log: read those before restarting it, or the scene is lost.',
+        commands: postMortemCommands(ctx),
+      },
+      productionRisk: 'Outage: the server answers nothing. Every request routed to it fails until it is restarted or drained.',
+      facts: {},
+      evidence: [{ file: bundleFile(bundle, down.file), fact: down.text }],
+    };
+  },
+};
+
+/**
+ * The baseline was healthy, the replay-time bundle degraded (timeouts, resets, refusals): the replayed
+ * request hangs the server. That is a request-shaped hang, not an outage of unknown cause.
+ */
+export const replayDegradedRule: Rule = {
+  id: 'replay-bundle-degraded',
+  evaluate(evidence, ctx) {
+    const replay = evidence.of('bundle').find((b) => b.data.role === 'replay');
+    const baseline = baselineBundle(evidence);
+    if (!replay || !baseline || !isHealthy(baseline.data) || isHealthy(replay.data)) return null;
+    const degraded = degradation(replay);
+    return {
+      rule: this.id,
+      priority: PRIORITY.schedulerStall - 5,
+      problemClass: 'hang',
+      strongestSignal: `Healthy baseline, then the replay-time bundle degraded: ${degraded.map((d) => `${d.name}=${d.state}`).join(', ')}.`,
+      bestGuess: multiRank(replay.data) || multiRank(baseline.data)
+        ? 'The replayed request hangs the scheduler; on a multi-rank server the usual cause is ranks diverging on a collective.'
+        : 'The replayed request hangs the scheduler loop.',
+      ruledOut: ['a pre-existing outage (the baseline was healthy)', 'load (the replay sent the saved request only)'],
+      nextStep: hangNextStep(ctx, multiRank(replay.data) || multiRank(baseline.data)),
+      productionRisk: 'The trigger request can hang production again: every in-flight request on the server stalls with it until the watchdog kills the process.',
+      facts: { reproduced: 'hang' },
+      evidence: [
+        { file: bundleFile(baseline, 'health_generate.txt'), fact: 'baseline /health_generate ok' },
+        ...degraded.map((d): EvidenceRef => ({ file: bundleFile(replay, d.file), fact: `${d.name}: ${d.state}${d.error ? ` (${d.error})` : ''}` })),
+      ],
+    };
+  },
+};
+
+/** HTTP answers but generation does not: the scheduler or detokenizer path is stalled. */
+export const generationStalledRule: Rule = {
+  id: 'generation-stalled',
+  evaluate(evidence, ctx) {
+    const bundle = incidentBundle(evidence);
+    if (!bundle) return null;
+    const gen = signalIn(bundle, 'health-generate-failed') ?? (bundle.data.health.health_state === 'timeout' ? signalIn(bundle, 'health-no-verdict') : undefined);
+    const cp = signalIn(bundle, 'control-plane-degraded');
+    if (!gen && !cp) return null;
+    const hung = bundle.data.health.health_generate_state === 'timeout' || bundle.data.health.health_state === 'timeout';
+    const signal = gen ?? cp!;
+    return {
+      rule: this.id,
+      priority: hung ? PRIORITY.unhealthy + 2 : PRIORITY.unhealthy,
+      problemClass: hung ? 'hang' : 'unhealthy',
+      strongestSignal: signal.text,
+      bestGuess: hung
+        ? 'The scheduler stopped producing tokens (the generation probe timed out) while the HTTP front end still answers: a stalled scheduler loop or a stuck collective.'
+        : 'The generation probe fails fast: the server is starting, draining, or marked unhealthy after an earlier failure.',
+      ruledOut: bundle.data.endpoints['model_info.json']?.state === 'ok' ? ['the HTTP front end is down (/model_info answered)'] : [],
+      nextStep: hung
+        ? hangNextStep(ctx, multiRank(bundle.data))
+        : { skill: 'collect-more', why: 'A fast 503 says the server refuses work; its log says why (start-up, shutdown, earlier crash).', commands: postMortemCommands(ctx) },
+      productionRisk: 'Requests to this server do not complete. Clients see timeouts while the process looks alive to liveness checks that do not generate.',
+      facts: {},
+      evidence: [{ file: bundleFile(bundle, signal.file), fact: signal.text }],
+    };
+  },
+};
+
+function degradation(b: BundleItem): Array<{ name: string; file: string; state: string; error: string | null }> {
+  return Object.entries(b.data.endpoints)
+    .filter(([, e]) => e.state !== 'ok' && e.state !== 'missing')
+    .map(([name, e]) => ({ name, file: name.endsWith('.txt') ? `${name}.error.json` : name, state: e.state, error: e.error }));
+}
+
+function hangNextStep(ctx: RouteContext, multi: boolean) {
+  const dir = ctx.incidentDir;
+  const collect = [
+    `# on the hung target, coredump FIRST (a debugger attach disables the user-triggered coredump):`,
+    `for pid in $(pgrep -f 'sglang::scheduler'); do echo 1 > corepipe.cuda.$(hostname).$pid; done   # needs CUDA_ENABLE_USER_TRIGGERED_COREDUMP=1 CUDA_COREDUMP_PIPE at start`,
+    `for pid in $(pgrep -f 'sglang::scheduler'); do py-spy dump --native --pid $pid > ${dir}/stacks/py-spy.$pid.txt; done`,
+    `nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv > ${dir}/gpu/nvidia-smi.csv`,
+    `for pid in $(pgrep -f 'sglang::scheduler'); do cuda-gdb -p $pid -batch -ex 'set pagination off' -ex 'info cuda kernels' -ex 'thread apply all bt 30' > ${dir}/stacks/cuda-gdb.$pid.txt; done`,
+    `triage route ${dir}`,
+  ];
+  if (multi) {
+    return {
+      skill: 'debug-distributed-hang' as const,
+      why: 'A multi-rank server that stops producing tokens is usually ranks diverging on a collective: collect per-rank stacks and NCCL COLL logs to find the rank that diverged.',
+      commands: [
+        ...collect,
+        `# re-run the replay with collective logging: NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=COLL CUDA_ENABLE_USER_TRIGGERED_COREDUMP=1 CUDA_COREDUMP_PIPE=corepipe.cuda.%h.%p`,
+      ],
+    };
+  }
+  return {
+    skill: 'collect-more' as const,
+    why: 'The stall is located only at the HTTP level: per-process stacks say which loop is stuck and where.',
+    commands: collect,
+  };
+}
+
+function postMortemCommands(ctx: RouteContext): string[] {
+  const log = ctx.server?.logFile ?? '<server log>';
+  const crash = ctx.server?.crashDumpDir ?? '<crash dump folder>';
+  return [
+    `grep -nE 'Dumped [0-9]+ finished and [0-9]+ unfinished requests|Scheduler hit an exception|CUDA error|OutOfMemoryError|watchdog|Xid' ${log} | tail -n 40`,
+    `tail -n 300 ${log} > ${ctx.incidentDir}/logs/server-tail.log`,
+    `ls -lt ${crash}/*/crash_dump_*.pkl | head`,
+    `triage dump ${crash}`,
+    ...saveAndReplaySteps(ctx, 'crash').slice(0, 1),
+    `triage route ${ctx.incidentDir}`,
+    captureCommand(ctx, 'baseline'),
+  ];
+}
