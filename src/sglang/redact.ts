@@ -14,6 +14,8 @@ const CONFIG_STRING_KEY = /(extra_config|_config_json|kv_events_config|tool_serv
 /** CLI flags whose next value (or =value) is a secret. */
 const SECRET_FLAG = /^--?(api[-_]key|admin[-_]api[-_]key|ssl[-_]keyfile[-_]password|hf[-_]token|token|password|secret|[a-z0-9-]*(?:api|secret|access)[-_]key)$/i;
 
+const PROSE_WORD = /^(to|or|and|is|are|the|in|on|for|with|a|an|not|was|be|if|when|set|unset|enable|enabled|disable|disabled|required|missing|flag|option|value|instead)[.,;:]?$/i;
+
 /** Env-style assignments and bearer tokens inside free text. */
 const ENV_ASSIGN = /\b([A-Z0-9_]*(?:TOKEN|API_KEY|SECRET|PASSWORD|ACCESS_KEY)[A-Z0-9_]*)=("[^"]*"|'[^']*'|\S+)/g;
 const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]{6,}/gi;
@@ -44,7 +46,8 @@ function redactCommandFlags(text: string): string {
     const part = parts[i]!;
     if (/^\s+$/.test(part) || part === '') continue;
     if (redactNext) {
-      parts[i] = REDACTED;
+      // Prose such as "Restart with --admin-api-key to enable" names the flag without a value.
+      if (!PROSE_WORD.test(part)) parts[i] = REDACTED;
       redactNext = false;
       continue;
     }

@@ -27,12 +27,8 @@ const MAX_ENDPOINT_FILE_BYTES = 256 * 1024 * 1024;
 
 export async function readBundleFiles(dir: string): Promise<RawBundle> {
   const metadata = await readJson(path.join(dir, 'metadata.json'));
-  const endpoints: Record<string, EndpointFile> = {};
-  await Promise.all(
-    BUNDLE_ENDPOINTS.map(async (spec) => {
-      endpoints[spec.file] = await readEndpoint(dir, spec);
-    }),
-  );
+  const read = await Promise.all(BUNDLE_ENDPOINTS.map((spec) => readEndpoint(dir, spec)));
+  const endpoints: Record<string, EndpointFile> = Object.fromEntries(read.map((e) => [e.file, e]));
   return { dir, metadata: isObject(metadata) ? metadata : {}, endpoints };
 }
 

@@ -100,6 +100,7 @@ function profileCommands(ctx: RouteContext): string[] {
   const target = ctx.server?.replayTargetUrl ?? 'http://127.0.0.1:31000';
   const dir = `${ctx.incidentDir}/profiles`;
   return [
+    '# once the replay reproduces the slowness, profile a second replay on the clean target:',
     `curl -sS -X POST ${target}/start_profile -H 'Content-Type: application/json' -d '{"output_dir": "${dir}", "num_steps": 5, "activities": ["CPU", "GPU"], "record_shapes": true}'`,
     `triage replay ${ctx.incidentDir}/dumps --target ${target} --parallel 1 --out ${ctx.incidentDir}`,
     `ls ${dir}/*.trace.json.gz   # open with llm-torch-profiler-analysis`,

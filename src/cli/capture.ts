@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { TriageError } from '../errors.js';
+import { captureStep, tokenFor } from '../pipelines/capture-step.js';
+import { routeStep } from '../pipelines/route-step.js';
+import { renderReportText } from '../../templates/report-text.js';
+import { numberOption, parseCommandArgs } from './args.js';
+import { EXIT, say, writeJson, type Subcommand } from './io.js';
+import { registryFrom, resolveTarget } from './target.js';
+
+const USAGE = 'triage capture <server|url> [--out DIR] [--timeout S] [--health-timeout S] [--token T] [--servers FILE] [--json]';
+
+/** Keep the scene: a read-only bundle from a live server, summarised and routed. */
+export const captureCommand: Subcommand = async (argv, ctx) => {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      out: { type: 'string' },
+      timeout: { type: 'string' },
+      'health-timeout': { type: 'string' },
+      token: { type: 'string' },
+      servers: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
+  if (positionals.length !== 1) throw new TriageError('E_USAGE', `expected exactly one server name or URL\nusage: ${USAGE}`);
+  const timeoutS = numberOption(values.timeout, 'timeout', USAGE, { min: 0.1, max: 3600 });
+  const healthTimeoutS = numberOption(values['health-timeout'], 'health-timeout', USAGE, { min: 0.1, max: 3600 });
+  const registry = await registryFrom(values.servers, ctx.env);
+  const target = resolveTarget(positionals[0]!, registry);
+  const now = new Date();
+  const outDir = path.resolve(ctx.cwd, values.out ?? `triage-bundle-${stamp(now)}`);
+
+  say(ctx, `capturing ${target.name ? `${target.name} (${target.url})` : target.url} → ${outDir}`);
+  const result = await captureStep({
+    baseUrl: target.url,
+    outDir,
+    role: 'live',
+    serverName: target.name,
+    token: tokenFor(target, ctx.env, values.token),
+    timeoutS,
+    healthTimeoutS,
+    signal: ctx.signal,
+    now: () => new Date(),
+    onEndpoint: (file, outcome, ms) => say(ctx, `  ${file.padEnd(32)} ${outcome.padEnd(10)} ${ms} ms`),
+  });
+  const routed = await routeStep(outDir, { registry, signal: ctx.signal });
+
+  if (values.json) {
+    writeJson(ctx, { bundleDir: outDir, elapsedMs: result.capture.elapsedMs, summary: result.summary, report: routed.report });
+  } else {
+    say(ctx, '');
+    ctx.stderr.write(result.summaryText);
+    say(ctx, '');
+    ctx.stderr.write(renderReportText(routed.report, routed.reportJson));
+  }
+  return EXIT.ok;
+};
+
+function stamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}

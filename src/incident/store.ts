@@ -1,0 +1,173 @@
+import type { Redis } from 'ioredis';
+import { TriageError } from '../errors.js';
+import { newIncidentId } from './layout.js';
+import { incidentKeys, type IncidentKeys } from './keys.js';
+import {
+  incidentHashSchema,
+  timelineEntrySchema,
+  type IncidentPatch,
+  type IncidentRecord,
+  type IncidentStatus,
+  type IncidentTimelineEntry,
+  type NewIncident,
+} from './types.js';
+
+export interface IncidentStoreOptions {
+  redis: Redis;
+  /** Key prefix shared with the queues (TRIAGE_QUEUE_PREFIX). */
+  prefix: string;
+  now: () => Date;
+  newId?: (server: string, now: Date) => string;
+  /** Newest entries kept per incident timeline. */
+  timelineLimit?: number;
+}
+
+export interface OpenResult {
+  incident: IncidentRecord;
+  /** false: a trigger for the same scope + pipeline inside the window joined this open incident. */
+  created: boolean;
+}
+
+/**
+ * Creates the incident unless one for the same scope + pipeline is still open inside the window.
+ * Atomic, so two bots (or a Slack retry racing the original) can never open two incidents.
+ * The dedupe key only points at an incident; the incident's own status decides whether to join.
+ */
+const OPEN_OR_JOIN = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local status = redis.call('HGET', ARGV[3] .. current, 'status')
+  if status == 'open' then return {current, 0} end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -201)
+return {ARGV[1], 1}
+`;
+
+/** HSET only on an incident that exists: a late worker update must not resurrect half a record. */
+const UPDATE_EXISTING = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+`;
+
+export class IncidentStore {
+  readonly keys: IncidentKeys;
+  private readonly redis: Redis;
+  private readonly now: () => Date;
+  private readonly newId: (server: string, now: Date) => string;
+  private readonly timelineLimit: number;
+
+  constructor(options: IncidentStoreOptions) {
+    this.redis = options.redis;
+    this.keys = incidentKeys(options.prefix);
+    this.now = options.now;
+    this.newId = options.newId ?? ((server, now) => newIncidentId(server, now));
+    this.timelineLimit = options.timelineLimit ?? 500;
+  }
+
+  async open(input: NewIncident, dedupe: { scope: string; windowMs: number }): Promise<OpenResult> {
+    const now = this.now();
+    const id = this.newId(input.server, now);
+    const at = now.toISOString();
+    const fields = { id, ...input, status: 'open', createdAt: at, updatedAt: at };
+    const reply = (await this.redis.eval(
+      OPEN_OR_JOIN,
+      4,
+      this.keys.dedupe(dedupe.scope, input.pipeline),
+      this.keys.incident(id),
+      this.keys.active,
+      this.keys.channel(input.channel),
+      id,
+      String(dedupe.windowMs),
+      this.keys.incidentPrefix,
+      String(now.getTime()),
+      ...Object.entries(fields).flat(),
+    )) as [string, number];
+    const [resolvedId, created] = reply;
+    if (created === 1) await this.append(resolvedId, { kind: 'created', text: `${input.pipeline} on ${input.server} asked for`, by: input.createdBy, pipeline: input.pipeline });
+    return { incident: await this.require(resolvedId), created: created === 1 };
+  }
+
+  async get(id: string): Promise<IncidentRecord | null> {
+    const [hash, timeline] = await Promise.all([this.redis.hgetall(this.keys.incident(id)), this.redis.lrange(this.keys.timeline(id), 0, -1)]);
+    if (!hash.id) return null;
+    const parsed = incidentHashSchema.safeParse(hash);
+    if (!parsed.success) throw new TriageError('E_BAD_INPUT', `incident ${id} in Redis is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    const { steps, artifacts, report, ...rest } = parsed.data;
+    return {
+      ...rest,
+      steps: steps ?? [],
+      artifacts: artifacts ?? [],
+      ...(report ? { report } : {}),
+      timeline: timeline.flatMap((line) => {
+        const entry = timelineEntrySchema.safeParse(safeJson(line));
+        return entry.success ? [entry.data] : [];
+      }),
+    };
+  }
+
+  async require(id: string): Promise<IncidentRecord> {
+    const incident = await this.get(id);
+    if (!incident) throw new TriageError('E_NOT_FOUND', `no incident ${id}`);
+    return incident;
+  }
+
+  /** Sets fields on an existing incident; false when it does not exist. */
+  async update(id: string, patch: IncidentPatch): Promise<boolean> {
+    const fields: string[] = ['updatedAt', this.now().toISOString()];
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      fields.push(key, typeof value === 'string' ? value : typeof value === 'number' ? String(value) : JSON.stringify(value));
+    }
+    const done = await this.redis.eval(UPDATE_EXISTING, 1, this.keys.incident(id), ...fields);
+    if (done === 1 && patch.status) await this.trackStatus(id, patch.status);
+    return done === 1;
+  }
+
+  async append(id: string, entry: Omit<IncidentTimelineEntry, 'at'> & { at?: string }): Promise<void> {
+    const line = JSON.stringify({ at: entry.at ?? this.now().toISOString(), ...entry });
+    await this.redis.multi().rpush(this.keys.timeline(id), line).ltrim(this.keys.timeline(id), -this.timelineLimit, -1).exec();
+  }
+
+  /** Incidents not yet resolved (open, or failed and still needing a person), oldest first. */
+  async listActive(limit = 50): Promise<IncidentRecord[]> {
+    const ids = await this.redis.zrange(this.keys.active, 0, limit - 1);
+    const records = await Promise.all(ids.map((id) => this.get(id)));
+    return records.filter((r): r is IncidentRecord => r !== null);
+  }
+
+  async newestInChannel(channel: string): Promise<IncidentRecord | null> {
+    const [id] = await this.redis.zrange(this.keys.channel(channel), 0, 0, 'REV');
+    return id ? this.get(id) : null;
+  }
+
+  /** First caller wins; used so one summary is posted per job whatever races (events, reconcile, two bots). */
+  async claim(id: string, what: string, ttlMs = 7 * 24 * 3600_000): Promise<boolean> {
+    return (await this.redis.set(this.keys.claim(id, what), '1', 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async releaseClaim(id: string, what: string): Promise<void> {
+    await this.redis.del(this.keys.claim(id, what));
+  }
+
+  private async trackStatus(id: string, status: IncidentStatus): Promise<void> {
+    if (status === 'resolved') {
+      await this.redis.zrem(this.keys.active, id);
+      return;
+    }
+    const createdAt = await this.redis.hget(this.keys.incident(id), 'createdAt');
+    if (createdAt) await this.redis.zadd(this.keys.active, Date.parse(createdAt), id);
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,66 @@
+import { writeFile } from 'node:fs/promises';
+import type { NamedServer, Registry } from '../config/servers.js';
+import { findServer } from '../config/servers.js';
+import { FOLDER_RECOGNIZERS, RECOGNIZERS } from '../evidence/registry.js';
+import { scanFolder } from '../evidence/scan.js';
+import type { Evidence } from '../evidence/types.js';
+import { readIncidentFile } from '../incident/incident-file.js';
+import { incidentPaths } from '../incident/layout.js';
+import { redactText, redactValue } from '../sglang/redact.js';
+import type { Report } from '../triage/report.js';
+import { route } from '../triage/route.js';
+import type { RouteContext } from '../triage/rule.js';
+import { RULES } from '../triage/rules/index.js';
+import { renderReportMarkdown } from '../../templates/report-markdown.js';
+
+export interface RouteStepResult {
+  report: Report;
+  evidence: Evidence;
+  context: RouteContext;
+  reportJson: string;
+  reportMd: string;
+}
+
+/** Scan a folder by content, route it, and write report.json + report.md beside the evidence. */
+export async function routeStep(dir: string, opts: { registry: Registry; signal: AbortSignal; write?: boolean }): Promise<RouteStepResult> {
+  const paths = incidentPaths(dir);
+  const evidence = await scanFolder(paths.root, { recognizers: RECOGNIZERS, folderRecognizers: FOLDER_RECOGNIZERS, signal: opts.signal });
+  const context = await routeContextFor(paths.root, evidence, opts.registry);
+  const report = redactReport(route(evidence, context, RULES));
+  const incident = await readIncidentFile(paths.root);
+  if (opts.write !== false) {
+    await writeFile(paths.reportJson, `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(paths.reportMd, renderReportMarkdown(report, { incidentId: incident?.id, server: context.server?.name ?? context.server?.url, incidentDir: paths.root }));
+  }
+  return { report, evidence, context, reportJson: paths.reportJson, reportMd: paths.reportMd };
+}
+
+/** Where the incident came from: incident.json first, then any bundle's metadata, then the registry. */
+export async function routeContextFor(root: string, evidence: Evidence, registry: Registry): Promise<RouteContext> {
+  const incident = await readIncidentFile(root);
+  const bundleUrl = evidence.of('bundle').map((b) => b.data.base_url).find((u): u is string => Boolean(u));
+  const bundleServer = evidence.of('bundle').map((b) => b.data.server).find((s): s is string => Boolean(s));
+  const name = incident?.server ?? bundleServer;
+  const registered: NamedServer | undefined = name ? findServer(registry, name) : undefined;
+  const url = registered?.url ?? incident?.serverUrl ?? bundleUrl;
+  if (!url) return { root, incidentDir: root };
+  return {
+    root,
+    incidentDir: root,
+    server: {
+      name: registered?.name ?? (name && !name.includes('://') ? name : undefined),
+      url,
+      tokenEnv: registered?.tokenEnv,
+      logFile: registered?.logFile,
+      crashDumpDir: registered?.crashDumpDir,
+      requestDumpDir: registered?.requestDumpDir,
+      replayLaunch: registered?.replay?.launch ? redactText(registered.replay.launch) : undefined,
+      replayTargetUrl: registered?.replay?.url,
+    },
+  };
+}
+
+/** Evidence may quote logs and launch commands: one last pass so no secret reaches report files or Slack. */
+function redactReport(report: Report): Report {
+  return redactValue(report);
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import type { PipelineDeps, PipelineName, PipelineRequest, PipelineResult, ProgressSink } from '../pipelines/types.js';
+import { stepViewSchema } from '../incident/types.js';
+
+/** What crosses Redis between the bot (producer) and a host's worker. Validated on both ends. */
+export const PIPELINES = ['capture', 'route', 'replay', 'auto', 'slow', 'crash', 'hang'] as const satisfies readonly PipelineName[];
+
+/** Steps that change the serving fleet or attach to it: only allowed users may start them. */
+export const INTRUSIVE_PIPELINES: ReadonlySet<PipelineName> = new Set(['replay', 'slow', 'crash', 'hang', 'auto']);
+
+const serverRef = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { message: 'a registered server name' });
+
+export const pipelineJobSchema = z.object({
+  incidentId: z.string().regex(/^inc-[A-Za-z0-9._-]+$/),
+  server: serverRef,
+  pipeline: z.enum(PIPELINES),
+  requestedBy: z.string(),
+  /** When the incident was opened (incident.json's createdAt). */
+  createdAt: z.string(),
+  /** Replay target: a registered server name, never a URL typed into Slack. */
+  target: serverRef.optional(),
+  timeoutS: z.number().positive().max(600).optional(),
+});
+export type PipelineJobData = z.infer<typeof pipelineJobSchema>;
+
+/** The incident was marked resolved in Slack: the host updates its incident.json. */
+export const markJobSchema = z.object({
+  incidentId: z.string().regex(/^inc-[A-Za-z0-9._-]+$/),
+  server: serverRef,
+  status: z.enum(['resolved']),
+  by: z.string(),
+});
+export type MarkJobData = z.infer<typeof markJobSchema>;
+
+export const MARK_JOB = 'mark';
+
+export const jobProgressSchema = z.object({
+  incidentId: z.string(),
+  pipeline: z.string(),
+  attempt: z.number().int(),
+  steps: z.array(stepViewSchema),
+});
+export type JobProgress = z.infer<typeof jobProgressSchema>;
+
+export const jobResultSchema = z.object({
+  incidentId: z.string(),
+  pipeline: z.string(),
+  incidentDir: z.string(),
+  problemClass: z.string().nullable(),
+  files: z.array(z.string()),
+});
+export type JobResult = z.infer<typeof jobResultSchema>;
+
+/** The lead's runPipeline, injected so tests and the CLI share exactly one implementation. */
+export type PipelineRunner = (req: PipelineRequest, deps: PipelineDeps, signal: AbortSignal, onProgress: ProgressSink) => Promise<PipelineResult>;

@@ -1,0 +1,358 @@
+/**
+ * The replay engine: sends recorded `/generate` requests to a target with their recorded relative
+ * timing (scaled by --speed), at most `parallel` in flight, each with a deadline, and records one
+ * outcome per request. A target that hangs or dies during the replay is a finding, not an error:
+ * the engine stops sending, records why, and returns normally.
+ */
+import { setMaxListeners } from 'node:events';
+import { Pool, type Dispatcher } from 'undici';
+import { TriageError } from '../errors.js';
+import { markServerDied, type Outcome, type StopReason } from './outcome.js';
+import { sendOne, type Measured, type SendTarget } from './request.js';
+import { planOffsets, realClock, Scheduler, selectRequests, type Clock, type StartTiming } from './schedule.js';
+import type { ReplayRequest } from './types.js';
+
+/**
+ * Default in-flight cap: 512, as the stock script. The point of a replay is the recorded overlap of
+ * requests (batch composition decides many crashes and hangs); a cap of 1 (the trusted script's
+ * default) would serialise requests that ran together in production. Pass --parallel 1 to replay
+ * one saved request at a time.
+ */
+export const DEFAULT_PARALLEL = 512;
+export const DEFAULT_TIMEOUT_MS = 120_000;
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+export interface ReplayOptions {
+  /** Base URL of the target (http://host:port[/prefix]); `/generate` is appended unless present. */
+  target: string;
+  /** Bearer token; sent as `Authorization: Bearer …` when set. Never written anywhere. */
+  token?: string;
+  parallel?: number;
+  speed?: number;
+  ignoreEos?: boolean;
+  timeoutMs?: number;
+  reqStart?: number;
+  reqNumber?: number;
+  /** Per-request cap on response bytes. */
+  maxBodyBytes?: number;
+  /** Stop sending once the target is hung or dead (default true); the rest are recorded as not-sent. */
+  stopWhenTargetGone?: boolean;
+}
+
+export interface ReplayProgress {
+  elapsedMs: number;
+  planned: number;
+  sent: number;
+  inFlight: number;
+  done: number;
+  failed: number;
+}
+
+export interface ReplayDeps {
+  signal: AbortSignal;
+  /** undici dispatcher; default: one Pool for the target origin with `parallel` connections. */
+  dispatcher?: Dispatcher;
+  clock?: Clock;
+  onProgress?: (p: ReplayProgress) => void;
+  progressIntervalMs?: number;
+  /** Scheduler polling window (see Scheduler); default 2 ms. */
+  spinMs?: number;
+}
+
+export interface GapSummary {
+  count: number;
+  p50Ms: number;
+  maxMs: number;
+}
+
+/** One request's record in replay.json. Times are ms; *At/*Start values are offsets from replay start. */
+export interface RequestResult {
+  idx: number;
+  rid: string | null;
+  unfinishedInDump: boolean;
+  stream: boolean;
+  plannedStartMs: number;
+  actualStartMs: number | null;
+  /** actual start − ready time: the scheduler's own error, excluding the parallel cap's delay. */
+  startErrorMs: number | null;
+  /** ready time − planned time: how long the --parallel cap held this request back. */
+  capDelayMs: number | null;
+  outcome: Outcome;
+  status: number | null;
+  ttftMs: number | null;
+  e2eMs: number | null;
+  gaps: GapSummary | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  recordedPromptTokens: number | null;
+  recordedCompletionTokens: number | null;
+  /** finishedAt − createdAt from the dump, for finished requests. */
+  recordedE2eMs: number | null;
+  finishReason: string | null;
+  bytes: number;
+  answeredAtMs: number | null;
+  endedAtMs: number | null;
+}
+
+export interface ResolvedOptions {
+  target: string;
+  auth: boolean;
+  parallel: number;
+  speed: number;
+  ignoreEos: boolean;
+  timeoutMs: number;
+  reqStart: number;
+  reqNumber: number | null;
+  stopWhenTargetGone: boolean;
+}
+
+export interface ReplayRun {
+  options: ResolvedOptions;
+  startedAtWall: number;
+  finishedAtWall: number;
+  durationMs: number;
+  /** The selected requests, in plan order, parallel to `results` (for previews; not serialised whole). */
+  requests: ReplayRequest[];
+  results: RequestResult[];
+  /** Set when the replay stopped sending before the end of the plan. */
+  stopped: { reason: StopReason; atMs: number } | null;
+  /** When the target was seen to stop answering (a whole deadline with no byte from it). */
+  hungAtMs: number | null;
+  /** When the target stopped accepting connections after having answered (markServerDied). */
+  diedAtMs: number | null;
+  lastAnswerAtMs: number | null;
+}
+
+export function resolveOptions(o: ReplayOptions): ResolvedOptions {
+  const parallel = o.parallel ?? DEFAULT_PARALLEL;
+  const speed = o.speed ?? 1;
+  const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!Number.isInteger(parallel) || parallel < 1) throw new TriageError('E_USAGE', `parallel must be a whole number >= 1, got ${parallel}`);
+  if (!(speed > 0) || !Number.isFinite(speed)) throw new TriageError('E_USAGE', `speed must be a positive number, got ${speed}`);
+  if (!(timeoutMs > 0)) throw new TriageError('E_USAGE', `timeout must be positive, got ${timeoutMs} ms`);
+  return {
+    target: generateUrl(o.target).toString(),
+    auth: Boolean(o.token),
+    parallel,
+    speed,
+    ignoreEos: o.ignoreEos ?? false,
+    timeoutMs,
+    reqStart: o.reqStart ?? 0,
+    reqNumber: o.reqNumber ?? null,
+    stopWhenTargetGone: o.stopWhenTargetGone ?? true,
+  };
+}
+
+/** The /generate URL for a target base URL (credentials and query dropped). */
+export function generateUrl(target: string): URL {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw new TriageError('E_USAGE', `target must be an http(s) URL, got "${target}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TriageError('E_USAGE', `target must be an http(s) URL, got "${target}"`);
+  url.username = '';
+  url.password = '';
+  url.search = '';
+  url.hash = '';
+  const base = url.pathname.replace(/\/+$/, '');
+  url.pathname = base.endsWith('/generate') ? base : `${base}/generate`;
+  return url;
+}
+
+/** The JSON body to send: the recorded one, with the recorded stream flag and --ignore-eos applied. */
+export function prepareBody(req: ReplayRequest, ignoreEos: boolean): Record<string, unknown> {
+  const body = structuredClone(req.body);
+  body.stream = req.stream;
+  if (ignoreEos) {
+    const apply = (sp: unknown): Record<string, unknown> => {
+      const out: Record<string, unknown> = sp && typeof sp === 'object' && !Array.isArray(sp) ? (sp as Record<string, unknown>) : {};
+      out.ignore_eos = true;
+      if (req.recordedCompletionTokens !== undefined && req.recordedCompletionTokens > 0) out.max_new_tokens = req.recordedCompletionTokens;
+      return out;
+    };
+    body.sampling_params = Array.isArray(body.sampling_params) ? body.sampling_params.map(apply) : apply(body.sampling_params);
+  }
+  return body;
+}
+
+export function summariseGaps(gaps: readonly number[]): GapSummary | null {
+  if (!gaps.length) return null;
+  const sorted = [...gaps].sort((a, b) => a - b);
+  return { count: sorted.length, p50Ms: round(sorted[Math.floor((sorted.length - 1) / 2)]!), maxMs: round(sorted[sorted.length - 1]!) };
+}
+
+export function round(n: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+export async function runReplay(input: readonly ReplayRequest[], options: ReplayOptions, deps: ReplayDeps): Promise<ReplayRun> {
+  const opts = resolveOptions(options);
+  const clock = deps.clock ?? realClock;
+  const url = generateUrl(options.target);
+  const requests = selectRequests(input, { reqStart: opts.reqStart, ...(opts.reqNumber !== null ? { reqNumber: opts.reqNumber } : {}) });
+  const plan = planOffsets(requests, opts.speed);
+  const bodies = requests.map((r) => JSON.stringify(prepareBody(r, opts.ignoreEos)));
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+
+  const ownDispatcher = deps.dispatcher
+    ? null
+    : new Pool(url.origin, { connections: Math.min(opts.parallel, 4096), pipelining: 1, headersTimeout: 0, bodyTimeout: 0, connectTimeout: Math.min(opts.timeoutMs, 30_000) });
+  const dispatcher = deps.dispatcher ?? ownDispatcher!;
+
+  const stopper = new AbortController();
+  setMaxListeners(0, stopper.signal);
+  const results: Array<RequestResult | undefined> = new Array(requests.length);
+  const answered: number[] = [];
+  let t0 = 0;
+  let firstAnswerAt = Infinity;
+  let lastLifeAt = -Infinity;
+  let stopped: ReplayRun['stopped'] = null;
+  let done = 0;
+  let failed = 0;
+
+  let hungAtMs: number | null = null;
+  const stop = (reason: StopReason) => {
+    const at = round(clock.now() - t0);
+    if (reason === 'target-hung') hungAtMs ??= at;
+    if (stopped || (reason !== 'signal' && !opts.stopWhenTargetGone)) return;
+    stopped = { reason, atMs: at };
+    scheduler.stop();
+    stopper.abort(reason);
+  };
+
+  const target: SendTarget = {
+    dispatcher,
+    origin: url.origin,
+    path: `${url.pathname}`,
+    headers,
+    clock,
+    timeoutMs: opts.timeoutMs,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    stop: stopper.signal,
+    onAnswer(at) {
+      answered.push(at - t0);
+      if (at < firstAnswerAt) firstAnswerAt = at;
+      if (at > lastLifeAt) lastLifeAt = at;
+    },
+    onBytes(at) {
+      if (at > lastLifeAt) lastLifeAt = at;
+    },
+  };
+
+  const launch = async (i: number, timing: StartTiming): Promise<void> => {
+    const req = requests[i]!;
+    const startAbs = clock.now();
+    const m = await sendOne(bodies[i]!, target);
+    results[i] = toResult(req, timing, m, t0);
+    done++;
+    if (m.outcome.kind !== 'ok') failed++;
+    // The target made no progress at all (no status line, no byte, on any request) since this
+    // request was sent, for a whole deadline: it stopped answering.
+    if (m.outcome.kind === 'timeout' && lastLifeAt < startAbs) stop('target-hung');
+    // Refused after having answered: the listening socket is gone (see markServerDied).
+    if (m.outcome.kind === 'refused' && m.endedAt >= firstAnswerAt) stop('server-died');
+  };
+
+  const scheduler = new Scheduler({ plan, parallel: opts.parallel, clock, launch, ...(deps.spinMs !== undefined ? { spinMs: deps.spinMs } : {}) });
+  const onSignal = () => stop('signal');
+  const startedAtWall = clock.wallNow();
+  t0 = clock.now();
+  let cancelProgress: (() => void) | null = null;
+  const interval = deps.progressIntervalMs ?? 1000;
+  const tick = () => {
+    deps.onProgress?.({ elapsedMs: clock.now() - t0, planned: requests.length, sent: scheduler.sent, inFlight: scheduler.active, done, failed });
+    cancelProgress = clock.setTimer(tick, interval);
+  };
+  if (deps.onProgress) cancelProgress = clock.setTimer(tick, interval);
+  try {
+    if (deps.signal.aborted) onSignal();
+    else deps.signal.addEventListener('abort', onSignal, { once: true });
+    const running = scheduler.run(t0);
+    if (deps.signal.aborted) scheduler.stop();
+    await running;
+  } finally {
+    deps.signal.removeEventListener('abort', onSignal);
+    (cancelProgress as (() => void) | null)?.();
+    if (ownDispatcher) await ownDispatcher.destroy().catch(() => undefined);
+  }
+  const durationMs = round(clock.now() - t0);
+  const stopReason: StopReason = (stopped as ReplayRun['stopped'])?.reason ?? 'signal';
+  const filled: RequestResult[] = requests.map((req, i) => results[i] ?? notSent(req, plan[i]!, stopReason));
+  const death = markServerDied(filled, answered);
+  filled.forEach((r, i) => (r.outcome = death.outcomes[i]!));
+  return {
+    options: opts,
+    startedAtWall,
+    finishedAtWall: clock.wallNow(),
+    durationMs,
+    requests,
+    results: filled,
+    stopped,
+    hungAtMs,
+    diedAtMs: death.diedAtMs === null ? null : round(death.diedAtMs),
+    lastAnswerAtMs: death.lastAnswerAtMs === null ? null : round(death.lastAnswerAtMs),
+  };
+}
+
+function recordedE2e(req: ReplayRequest): number | null {
+  if (req.unfinished || req.finishedAt === undefined || !Number.isFinite(req.finishedAt)) return null;
+  const ms = (req.finishedAt - req.createdAt) * 1000;
+  return ms >= 0 ? round(ms) : null;
+}
+
+function base(req: ReplayRequest, plannedMs: number) {
+  return {
+    idx: req.index,
+    rid: req.rid ?? null,
+    unfinishedInDump: req.unfinished,
+    stream: req.stream,
+    plannedStartMs: round(plannedMs),
+    recordedPromptTokens: req.recordedPromptTokens ?? null,
+    recordedCompletionTokens: req.recordedCompletionTokens ?? null,
+    recordedE2eMs: recordedE2e(req),
+  };
+}
+
+function toResult(req: ReplayRequest, t: StartTiming, m: Measured, t0: number): RequestResult {
+  return {
+    ...base(req, t.plannedMs),
+    actualStartMs: round(t.startedMs),
+    startErrorMs: round(t.startedMs - t.readyMs),
+    capDelayMs: round(t.readyMs - t.plannedMs),
+    outcome: m.outcome,
+    status: m.status,
+    ttftMs: m.ttftMs === null ? null : round(m.ttftMs),
+    e2eMs: m.e2eMs === null ? null : round(m.e2eMs),
+    gaps: summariseGaps(m.gaps),
+    promptTokens: m.promptTokens,
+    completionTokens: m.completionTokens,
+    finishReason: m.finishReason,
+    bytes: m.bytes,
+    answeredAtMs: m.answeredAt === null ? null : round(m.answeredAt - t0),
+    endedAtMs: round(m.endedAt - t0),
+  };
+}
+
+function notSent(req: ReplayRequest, plannedMs: number, reason: StopReason): RequestResult {
+  return {
+    ...base(req, plannedMs),
+    actualStartMs: null,
+    startErrorMs: null,
+    capDelayMs: null,
+    outcome: { kind: 'not-sent', reason },
+    status: null,
+    ttftMs: null,
+    e2eMs: null,
+    gaps: null,
+    promptTokens: null,
+    completionTokens: null,
+    finishReason: null,
+    bytes: 0,
+    answeredAtMs: null,
+    endedAtMs: null,
+  };
+}
