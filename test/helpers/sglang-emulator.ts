@@ -26,6 +26,8 @@ export interface Emulator {
   url: string;
   port: number;
   hits: string[];
+  /** Most requests in flight at once (requests received, not yet answered or closed). */
+  maxInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -86,9 +88,14 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const shape = opts.scenario === 'ttft-spike' ? TTFT_CASE : opts.scenario === 'queue-pressure' ? QUEUE : HEALTHY;
   const cacheHit = opts.scenario === 'ttft-spike' ? 0.97 : 0.6;
 
+  let inFlight = 0;
+  let maxInFlight = 0;
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     hits.push(url);
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.once('close', () => inFlight--);
     const pathOnly = url.split('?')[0]!;
     const delay = opts.latencyMs?.[pathOnly] ?? 0;
     if (delay) await new Promise((r) => setTimeout(r, delay));
@@ -152,6 +159,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     url: `http://127.0.0.1:${port}`,
     port,
     hits,
+    maxInFlight: () => maxInFlight,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

@@ -124,14 +124,16 @@ function readUnqualified(cur: Cursor): string | null {
     if (cur.peek() === '_') cur.pos++;
     return '<unnamed>';
   }
-  if (/[a-z]/.test(c) && /[a-zA-Z]/.test(cur.peek(1))) {
+  const op = cur.s.slice(cur.pos, cur.pos + 2);
+  if (OPERATORS.has(op)) {
     // operator name (two letters), e.g. "cl" for operator().
-    const op = cur.s.slice(cur.pos, cur.pos + 2);
     cur.pos += 2;
     return op === 'cl' ? 'operator()' : `operator_${op}`;
   }
   return null;
 }
+
+const OPERATORS = new Set(['cl', 'ix', 'pl', 'mi', 'ml', 'dv', 'rm', 'eq', 'ne', 'lt', 'gt', 'le', 'ge', 'aS', 'nw', 'dl', 'na', 'da', 'pp', 'mm', 'co', 'an', 'or', 'eo', 'ls', 'rs', 'nt', 'aa', 'oo', 'pt', 'cm']);
 
 function readSourceName(cur: Cursor): string {
   let digits = '';

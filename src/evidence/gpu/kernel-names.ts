@@ -14,9 +14,9 @@ import { itaniumBareName } from './itanium.js';
 export function bareKernelName(text: string): string | null {
   let s = text.trim();
   if (!s) return null;
-  const mangledToken = /(?:^|[\s<(])(_{1,2}Z[A-Za-z0-9_]+)/.exec(s);
-  if (mangledToken?.[1] && (s.startsWith('_Z') || s.startsWith('__Z') || mangledToken.index === 0)) {
-    const fromMangled = itaniumBareName(mangledToken[1]);
+  const mangled = /^_{1,2}Z[A-Za-z0-9_]+/.exec(s);
+  if (mangled) {
+    const fromMangled = itaniumBareName(mangled[0]);
     if (fromMangled) return fromMangled;
   }
   s = s.replace(/<<<.*?>>>/g, ' ');

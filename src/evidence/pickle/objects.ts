@@ -16,9 +16,6 @@ export function makeGlobal(module: string, name: string): PyGlobal {
   return new PyGlobal(MODULE_ALIASES[module] ?? module, name);
 }
 
-/** Thrown for a structurally impossible operation; the reader adds offset and opcode. */
-export class ShapeError extends Error {}
-
 type Interpreter = (args: PickleValue[], kwargs: PyDict | null) => PickleValue | undefined;
 
 /** Callables whose effect is to build plain data. Returning undefined falls back to a record. */
@@ -38,9 +35,7 @@ const DATA_CALLABLES: Record<string, Interpreter> = {
 };
 
 /** REDUCE: `callable(*args)`. */
-export function reduce(callable: PickleValue, argTuple: PickleValue): PickleValue {
-  if (!(argTuple instanceof PyTuple)) throw new ShapeError('REDUCE arguments are not a tuple');
-  const args = argTuple.items;
+export function reduce(callable: PickleValue, args: PickleValue[]): PickleValue {
   if (callable instanceof PyGlobal) {
     const name = callable.qualname;
     if (name === 'copyreg._reconstructor') return reconstructor(args);
@@ -88,35 +83,36 @@ export function build(target: PickleValue, state: PickleValue): void {
     if (dictOk && slotsOk) {
       if (dict instanceof Map) target.fields = mergeInto(target.fields, dict);
       if (slots instanceof Map) target.fields = mergeInto(target.fields, slots);
-      if (!target.fields) target.fields = new Map();
+      target.fields ??= new Map();
       return;
     }
   }
   target.state = state;
 }
 
-/** SETITEM(S) target: a dict, or a record of a dict subclass. */
-export function dictTarget(target: PickleValue | undefined): PyDict {
+/** SETITEM(S) target: a dict, or a record of a dict subclass; null for anything else. */
+export function dictTarget(target: PickleValue | undefined): PyDict | null {
   if (target instanceof Map) return target;
   if (target instanceof PyObject) return (target.dictItems ??= new Map());
-  throw new ShapeError('SETITEMS target is not a dict');
+  return null;
 }
 
-/** APPEND(S) target: a list, or a record of a list subclass. */
-export function listTarget(target: PickleValue | undefined): PickleValue[] {
+/** APPEND(S) target: a list, or a record of a list subclass; null for anything else. */
+export function listTarget(target: PickleValue | undefined): PickleValue[] | null {
   if (Array.isArray(target)) return target;
   if (target instanceof PyObject) return (target.listItems ??= []);
-  throw new ShapeError('APPENDS target is not a list');
+  return null;
 }
 
-/** ADDITEMS target: a (non-frozen) set. */
-export function setTarget(target: PickleValue | undefined): PickleValue[] {
-  if (target instanceof PySet) return target.items;
-  throw new ShapeError('ADDITEMS target is not a set');
+/** ADDITEMS target: a set; null for anything else. */
+export function setTarget(target: PickleValue | undefined): PickleValue[] | null {
+  return target instanceof PySet ? target.items : null;
 }
 
+/** The first state dict is adopted as is (no copy: dumps hold thousands of them); later ones merge into a copy. */
 function mergeInto(into: PyDict | null, from: PyDict): PyDict {
-  if (!into) return new Map(from);
+  if (!into) return from;
+  into = new Map(into);
   for (const [k, v] of from) into.set(k, v);
   return into;
 }

@@ -1,0 +1,106 @@
+import { bareKernelName } from './kernel-names.js';
+
+/** One gdb backtrace frame: `#8  0x00007f16451050b0 in cuEventSynchronize () from /usr/.../libcuda.so.1`. */
+export interface GdbFrame {
+  index: number;
+  address?: string;
+  /** The function as printed, arguments removed; `??` when gdb had no symbol. */
+  function: string;
+  /** Bare name (no namespace, templates, params); absent for `??`. */
+  bare?: string;
+  /** `from LIB` */
+  library?: string;
+  /** `at FILE:LINE` */
+  source?: string;
+  /** CUDA kernel launch geometry when the frame is a kernel: `<<<(grid),(block)>>>`. */
+  launch?: { grid: string; block: string };
+}
+
+/** A host thread from `thread apply all bt`. */
+export interface GdbThread {
+  /** gdb's thread number. */
+  id: number;
+  lwp?: number;
+  /** pthread_t as gdb prints it (`0x7f16721d4140`); equals Python faulthandler's thread id. */
+  pthread?: string;
+  name?: string;
+  frames: GdbFrame[];
+}
+
+const FRAME_RE = /^#(\d+)\s+(?:(0x[0-9a-fA-F]+) in )?(.+)$/;
+const THREAD_RE = /^Thread (\d+) \((?:Thread (0x[0-9a-fA-F]+) )?\(?LWP (\d+)\)?\)?(?: "([^"]*)")?\)?:?\s*$/;
+const THREAD_LOOSE_RE = /^Thread (\d+) \(Thread (0x[0-9a-fA-F]+) \(LWP (\d+)\)(?: "([^"]*)")?\):/;
+
+export function parseGdbFrame(line: string): GdbFrame | null {
+  const m = FRAME_RE.exec(line.trim());
+  if (!m?.[1] || !m[3]) return null;
+  let rest = m[3];
+  const frame: GdbFrame = { index: Number(m[1]), function: '??' };
+  if (m[2]) frame.address = m[2];
+  const from = / from (\S+)\s*$/.exec(rest);
+  if (from?.[1]) {
+    frame.library = from[1];
+    rest = rest.slice(0, from.index);
+  }
+  const at = / at (\S+:\d+)\s*$/.exec(rest);
+  if (at?.[1]) {
+    frame.source = at[1];
+    rest = rest.slice(0, at.index);
+  }
+  const launch = /<<<\(([^)]*)\),\(([^)]*)\)>>>/.exec(rest);
+  if (launch?.[1] && launch[2]) frame.launch = { grid: `(${launch[1]})`, block: `(${launch[2]})` };
+  frame.function = stripTrailingArgs(rest.trim()) || '??';
+  if (frame.function !== '??') {
+    const bare = bareKernelName(frame.function);
+    if (bare) frame.bare = bare;
+  }
+  return frame;
+}
+
+/** `ncclProxyServiceUDS (_args=0x143ac660)` → `ncclProxyServiceUDS`; `foo() ()` → `foo()`. */
+function stripTrailingArgs(s: string): string {
+  if (!s.endsWith(')')) return s;
+  let depth = 0;
+  for (let i = s.length - 1; i >= 0; i--) {
+    const c = s[i];
+    if (c === ')') depth++;
+    else if (c === '(') {
+      depth--;
+      if (depth === 0) {
+        // Only a space-separated group is gdb's argument list; `f(int)` is part of a C++ name.
+        return s[i - 1] === ' ' ? s.slice(0, i).trim() : s;
+      }
+    }
+  }
+  return s;
+}
+
+export function parseThreadHeader(line: string): Omit<GdbThread, 'frames'> | null {
+  const m = THREAD_LOOSE_RE.exec(line) ?? THREAD_RE.exec(line);
+  if (!m?.[1]) return null;
+  const thread: Omit<GdbThread, 'frames'> = { id: Number(m[1]) };
+  if (m[2]) thread.pthread = m[2].toLowerCase();
+  if (m[3]) thread.lwp = Number(m[3]);
+  if (m[4] !== undefined) thread.name = m[4];
+  return thread;
+}
+
+/** Host calls that block a thread on the GPU or on a collective: what a hang stack stops in. */
+const BLOCKING_CALL = /^(cuEventSynchronize|cudaEventSynchronize|cuStreamSynchronize|cudaStreamSynchronize|cuCtxSynchronize|cudaDeviceSynchronize|cuMemcpyDtoH\w*|cudaMemcpy\w*|cuStreamQuery|cudaStreamQuery|cuStreamWaitEvent|cudaStreamWaitEvent|nccl(?!Proxy)\w+|THCPEvent_synchronize|THCPStream_synchronize|c10d::\w+::wait\w*)$/;
+
+/** The first frame (innermost first) that is a known GPU/collective wait, e.g. `cuEventSynchronize`. */
+export function blockingCallOf(thread: GdbThread): GdbFrame | null {
+  for (const f of thread.frames) {
+    if (f.bare && BLOCKING_CALL.test(f.bare)) return f;
+    if (BLOCKING_CALL.test(f.function.replace(/\(.*$/, ''))) return f;
+  }
+  return null;
+}
+
+/** The chain of named frames, innermost first, ?? frames dropped: `cuEventSynchronize ← cudaEventSynchronize ← …`. */
+export function namedFrames(thread: GdbThread, limit = 6): string[] {
+  return thread.frames
+    .filter((f) => f.function !== '??')
+    .slice(0, limit)
+    .map((f) => f.bare ?? f.function);
+}

@@ -1,0 +1,69 @@
+/**
+ * A safe, bounded reader for Python pickles (protocols 0–5). Produces data and inert records; never
+ * executes anything the pickle names. See values.ts for the value model and to-json.ts for JSON.
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { TriageError, throwIfAborted } from '../../errors.js';
+import { resolveLimits, type PickleLimits } from './limits.js';
+import { PickleMachine } from './reader.js';
+import { BufferSource, FileSource, type ByteSource } from './source.js';
+import type { PickleValue } from './values.js';
+
+export * from './values.js';
+export { DEFAULT_LIMITS, resolveLimits, type PickleLimits } from './limits.js';
+export { pickleToJson, type ToJsonOptions, type JsonValue } from './to-json.js';
+
+export interface ReadPickleOptions {
+  signal?: AbortSignal;
+  limits?: Partial<PickleLimits>;
+  /** How long the reader runs before yielding to the event loop (so aborts and timers fire). */
+  sliceMs?: number;
+  /** Bytes of the sliding file window (file input only). */
+  windowBytes?: number;
+}
+
+export interface PickleResult {
+  value: PickleValue;
+  /** Protocol from the PROTO opcode; 0 when absent (protocols 0 and 1 have none). */
+  protocol: number;
+  /** Bytes up to and including STOP. */
+  length: number;
+  /** Size of the whole input (trailing bytes after STOP are ignored, as CPython does). */
+  inputBytes: number;
+}
+
+/** Reads one pickle from a buffer. */
+export async function readPickle(input: Buffer, options: ReadPickleOptions = {}): Promise<PickleResult> {
+  return runMachine(new BufferSource(input), options);
+}
+
+/** Reads one pickle from a file through a sliding window (memory stays near the decoded size). */
+export async function readPickleFile(file: string, options: ReadPickleOptions = {}): Promise<PickleResult> {
+  throwIfAborted(options.signal, 'pickle read');
+  let source: FileSource;
+  try {
+    source = new FileSource(file, options.windowBytes);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new TriageError('E_NOT_FOUND', `no such file: ${file}`, { cause: err });
+    throw new TriageError('E_IO', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return await runMachine(source, options);
+  } finally {
+    source.close();
+  }
+}
+
+async function runMachine(source: ByteSource, options: ReadPickleOptions): Promise<PickleResult> {
+  const limits = resolveLimits(source.size, options.limits);
+  const sliceMs = options.sliceMs ?? 50;
+  throwIfAborted(options.signal, 'pickle read');
+  const machine = new PickleMachine(source, limits);
+  for (;;) {
+    const done = machine.run(sliceMs);
+    if (done) return { ...done, inputBytes: source.size };
+    await yieldToEventLoop();
+    throwIfAborted(options.signal, 'pickle read');
+  }
+}

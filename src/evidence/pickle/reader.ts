@@ -1,0 +1,639 @@
+/**
+ * The pickle virtual machine: one flat loop over opcodes with an explicit value stack and mark
+ * stack, so input nesting never turns into JS recursion. It never imports, calls or evaluates
+ * anything: GLOBAL yields a name, REDUCE yields a record (see objects.ts).
+ */
+import { TriageError } from '../../errors.js';
+import { badPickle, pickleLimit, type PickleLimits } from './limits.js';
+import { build, dictTarget, listTarget, makeGlobal, newObject, reduce, setTarget } from './objects.js';
+import { HIGHEST_PROTOCOL, OP, opcodeName } from './opcodes.js';
+import type { ByteSource } from './source.js';
+import { decodeRawUnicodeEscape, decodeSignedLE, decodeStringLiteral, parseFloatLine, parseIntLine, parseLongLine } from './text-ops.js';
+import { PyBytes, PyExtensionRef, PyOutOfBandBuffer, PyPersistentRef, PySet, PyTuple, type PickleValue, type PyDict } from './values.js';
+
+/**
+ * Buffer's own decoders, without toString()'s argument juggling (measurably faster for the many
+ * short keys in a dump). Present on every Node Buffer; see ensureFastSlices for the fallback.
+ */
+interface FastSlices {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+}
+
+function ensureFastSlices(): void {
+  const proto = Buffer.prototype as unknown as Partial<FastSlices>;
+  if (typeof proto.utf8Slice !== 'function') {
+    proto.utf8Slice = function (this: Buffer, start: number, end: number) {
+      return this.toString('utf8', start, end);
+    };
+  }
+  if (typeof proto.latin1Slice !== 'function') {
+    proto.latin1Slice = function (this: Buffer, start: number, end: number) {
+      return this.toString('latin1', start, end);
+    };
+  }
+}
+ensureFastSlices();
+
+/** Cost charged per container or object, on top of 8 bytes per slot. */
+const OBJECT_COST = 64;
+/** Opcodes between clock checks. */
+const CHECK_EVERY = 1 << 16;
+/** Longest protocol-0 text line (GLOBAL names, INT, FLOAT) before we call it garbage. */
+const MAX_NAME_LINE = 64 * 1024;
+
+export interface MachineResult {
+  value: PickleValue;
+  protocol: number;
+  /** Bytes consumed up to and including STOP. */
+  length: number;
+}
+
+export class PickleMachine {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  private end = 0;
+  /** Absolute input offset of buf[0]. */
+  private base = 0;
+  private readonly stack: PickleValue[] = [];
+  private readonly marks: number[] = [];
+  private fence = 0;
+  private readonly memo: Array<PickleValue | undefined> = [];
+  private sparseMemo: Map<number, PickleValue> | null = null;
+  private memoCount = 0;
+  private allocated = 0;
+  private protocol = 0;
+  private nextBufferIndex = 0;
+  private op = 0;
+  private opAt = 0;
+  private result: PickleValue | undefined = undefined;
+  private readonly deadline: number;
+
+  constructor(
+    private readonly source: ByteSource,
+    private readonly limits: PickleLimits,
+    startedAt = performance.now(),
+  ) {
+    this.deadline = startedAt + limits.maxTimeMs;
+    this.load(0, 1);
+  }
+
+  /**
+   * Runs until STOP or until `sliceMs` has passed (returns null so the caller can yield to the
+   * event loop and check its AbortSignal).
+   */
+  run(sliceMs: number): MachineResult | null {
+    const sliceEnd = Math.min(performance.now() + sliceMs, this.deadline);
+    let budget = CHECK_EVERY;
+    const stack = this.stack;
+    for (;;) {
+      if (--budget === 0) {
+        budget = CHECK_EVERY;
+        const now = performance.now();
+        if (now >= this.deadline) throw pickleLimit(`time limit of ${this.limits.maxTimeMs} ms exceeded`, this.here(), null);
+        if (now >= sliceEnd) return null;
+      }
+      if (this.pos >= this.end && !this.more(1)) {
+        const what = this.source.size === 0 ? 'empty input, not a pickle' : 'truncated pickle: input ended before STOP';
+        throw badPickle(what, this.here(), null);
+      }
+      const op = this.buf[this.pos]!;
+      this.op = op;
+      this.opAt = this.base + this.pos;
+      this.pos++;
+      switch (op) {
+        case OP.PROTO: {
+          const version = this.u8();
+          if (version > HIGHEST_PROTOCOL) throw this.bad(`unsupported protocol ${version} in PROTO`);
+          this.protocol = version;
+          break;
+        }
+        case OP.FRAME: {
+          const length = this.u64();
+          if (length > this.remaining()) throw this.bad(`truncated FRAME (claims ${length} bytes, ${this.remaining()} remain)`);
+          break;
+        }
+        case OP.STOP:
+          this.result = this.pop();
+          return { value: this.result, protocol: this.protocol, length: this.here() };
+        case OP.MARK:
+          if (this.marks.length + stack.length >= this.limits.maxStackDepth) throw this.limit('stack depth limit');
+          this.marks.push(stack.length);
+          this.fence = stack.length;
+          break;
+        case OP.POP:
+          if (stack.length > this.fence) stack.pop();
+          else if (stack.length === this.fence && this.marks.length) this.popMark(); // POP of a MARK
+          else throw this.bad('stack underflow in POP');
+          break;
+        case OP.POP_MARK:
+          stack.length = this.popMark();
+          break;
+        case OP.DUP:
+          this.push(this.top());
+          break;
+
+        case OP.NONE:
+          this.push(null);
+          break;
+        case OP.NEWTRUE:
+          this.push(true);
+          break;
+        case OP.NEWFALSE:
+          this.push(false);
+          break;
+        case OP.BININT1:
+          this.push(this.u8());
+          break;
+        case OP.BININT2: {
+          this.need(2);
+          const b = this.buf;
+          const p = this.pos;
+          this.pos = p + 2;
+          this.push(b[p]! | (b[p + 1]! << 8));
+          break;
+        }
+        case OP.BININT: {
+          this.need(4);
+          const b = this.buf;
+          const p = this.pos;
+          this.pos = p + 4;
+          this.push(b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24));
+          break;
+        }
+        case OP.LONG1:
+          this.pushLong(this.u8());
+          break;
+        case OP.LONG4: {
+          const n = this.i32();
+          if (n < 0) throw this.bad('negative LONG4 length');
+          this.pushLong(n);
+          break;
+        }
+        case OP.BINFLOAT:
+          this.need(8);
+          this.push(this.buf.readDoubleBE(this.pos));
+          this.pos += 8;
+          break;
+        case OP.INT: {
+          const v = parseIntLine(this.line(MAX_NAME_LINE));
+          if (v === null) throw this.bad('malformed INT');
+          this.push(v);
+          break;
+        }
+        case OP.LONG: {
+          const v = parseLongLine(this.line(Math.ceil(this.limits.maxIntBytes * 2.5) + 2));
+          if (v === null) throw this.bad('malformed LONG');
+          this.push(v);
+          break;
+        }
+        case OP.FLOAT: {
+          const v = parseFloatLine(this.line(MAX_NAME_LINE));
+          if (v === null) throw this.bad('malformed FLOAT');
+          this.push(v);
+          break;
+        }
+
+        case OP.SHORT_BINUNICODE:
+          this.push(this.text(this.u8(), 'utf8'));
+          break;
+        case OP.BINUNICODE:
+          this.push(this.text(this.u32(), 'utf8'));
+          break;
+        case OP.BINUNICODE8:
+          this.push(this.text(this.u64(), 'utf8'));
+          break;
+        case OP.SHORT_BINSTRING:
+          this.push(this.text(this.u8(), 'latin1'));
+          break;
+        case OP.BINSTRING: {
+          const n = this.i32();
+          if (n < 0) throw this.bad('negative BINSTRING length');
+          this.push(this.text(n, 'latin1'));
+          break;
+        }
+        case OP.STRING: {
+          const v = decodeStringLiteral(this.line(this.remaining()));
+          if (v === null) throw this.bad('malformed STRING literal');
+          this.push(v);
+          break;
+        }
+        case OP.UNICODE: {
+          const v = decodeRawUnicodeEscape(this.line(this.remaining()));
+          if (v === null) throw this.bad('malformed UNICODE escape');
+          this.push(v);
+          break;
+        }
+        case OP.SHORT_BINBYTES:
+          this.push(new PyBytes(this.bytes(this.u8()), false));
+          break;
+        case OP.BINBYTES:
+          this.push(new PyBytes(this.bytes(this.u32()), false));
+          break;
+        case OP.BINBYTES8:
+          this.push(new PyBytes(this.bytes(this.u64()), false));
+          break;
+        case OP.BYTEARRAY8:
+          this.push(new PyBytes(this.bytes(this.u64()), true));
+          break;
+        case OP.NEXT_BUFFER:
+          this.push(new PyOutOfBandBuffer(this.nextBufferIndex++));
+          break;
+        case OP.READONLY_BUFFER: {
+          const top = this.top();
+          if (top instanceof PyOutOfBandBuffer) top.isReadonly = true;
+          break;
+        }
+
+        case OP.EMPTY_TUPLE:
+          this.push(new PyTuple([]));
+          break;
+        case OP.TUPLE1:
+          this.push(new PyTuple([this.pop()]));
+          break;
+        case OP.TUPLE2: {
+          const b = this.pop();
+          this.push(new PyTuple([this.pop(), b]));
+          break;
+        }
+        case OP.TUPLE3: {
+          const c = this.pop();
+          const b = this.pop();
+          this.push(new PyTuple([this.pop(), b, c]));
+          break;
+        }
+        case OP.TUPLE:
+          this.push(new PyTuple(this.popToMark()));
+          break;
+        case OP.EMPTY_LIST:
+          this.charge(OBJECT_COST);
+          this.push([]);
+          break;
+        case OP.LIST:
+          this.push(this.popToMark());
+          break;
+        case OP.APPEND: {
+          const v = this.pop();
+          const list = listTarget(this.top());
+          if (list === null) throw this.bad('APPEND target is not a list');
+          this.grow(list.length + 1);
+          list.push(v);
+          break;
+        }
+        case OP.APPENDS: {
+          const items = this.popToMark();
+          const list = listTarget(this.top());
+          if (list === null) throw this.bad('APPENDS target is not a list');
+          this.grow(list.length + items.length);
+          for (let i = 0; i < items.length; i++) list.push(items[i]!);
+          break;
+        }
+        case OP.EMPTY_DICT:
+          this.charge(OBJECT_COST);
+          this.push(new Map());
+          break;
+        case OP.DICT: {
+          const items = this.popToMark();
+          const dict: PyDict = new Map();
+          this.setPairs(dict, items);
+          this.push(dict);
+          break;
+        }
+        case OP.SETITEM: {
+          const value = this.pop();
+          const key = this.pop();
+          const dict = dictTarget(this.top());
+          if (dict === null) throw this.bad('SETITEM target is not a dict');
+          this.grow(dict.size + 1);
+          dict.set(key, value);
+          break;
+        }
+        case OP.SETITEMS: {
+          const items = this.popToMark();
+          const dict = dictTarget(this.top());
+          if (dict === null) throw this.bad('SETITEMS target is not a dict');
+          this.setPairs(dict, items);
+          break;
+        }
+        case OP.EMPTY_SET:
+          this.charge(OBJECT_COST);
+          this.push(new PySet([], false));
+          break;
+        case OP.ADDITEMS: {
+          const items = this.popToMark();
+          const set = setTarget(this.top());
+          if (set === null) throw this.bad('ADDITEMS target is not a set');
+          this.grow(set.length + items.length);
+          for (let i = 0; i < items.length; i++) set.push(items[i]!);
+          break;
+        }
+        case OP.FROZENSET:
+          this.push(new PySet(this.popToMark(), true));
+          break;
+
+        case OP.GLOBAL: {
+          const module = this.line(MAX_NAME_LINE);
+          const name = this.line(MAX_NAME_LINE);
+          this.push(makeGlobal(module, name));
+          break;
+        }
+        case OP.STACK_GLOBAL: {
+          const name = this.pop();
+          const module = this.pop();
+          if (typeof module !== 'string' || typeof name !== 'string') throw this.bad('STACK_GLOBAL needs two strings');
+          this.push(makeGlobal(module, name));
+          break;
+        }
+        case OP.REDUCE: {
+          const args = this.pop();
+          const callable = this.pop();
+          if (!(args instanceof PyTuple)) throw this.bad('REDUCE arguments are not a tuple');
+          this.charge(OBJECT_COST);
+          this.push(reduce(callable, args.items));
+          break;
+        }
+        case OP.NEWOBJ: {
+          const args = this.pop();
+          const cls = this.pop();
+          if (!(args instanceof PyTuple)) throw this.bad('NEWOBJ arguments are not a tuple');
+          this.charge(OBJECT_COST);
+          this.push(newObject(cls, args.items, null, 'newobj'));
+          break;
+        }
+        case OP.NEWOBJ_EX: {
+          const kwargs = this.pop();
+          const args = this.pop();
+          const cls = this.pop();
+          if (!(args instanceof PyTuple) || !(kwargs instanceof Map)) throw this.bad('NEWOBJ_EX needs a tuple and a dict');
+          this.charge(OBJECT_COST);
+          this.push(newObject(cls, args.items, kwargs, 'newobj_ex'));
+          break;
+        }
+        case OP.INST: {
+          const module = this.line(MAX_NAME_LINE);
+          const name = this.line(MAX_NAME_LINE);
+          const args = this.popToMark();
+          this.charge(OBJECT_COST);
+          this.push(newObject(makeGlobal(module, name), args, null, 'inst'));
+          break;
+        }
+        case OP.OBJ: {
+          const items = this.popToMark();
+          if (items.length === 0) throw this.bad('OBJ without a class');
+          this.charge(OBJECT_COST);
+          this.push(newObject(items[0]!, items.slice(1), null, 'obj'));
+          break;
+        }
+        case OP.BUILD: {
+          const state = this.pop();
+          build(this.top(), state);
+          break;
+        }
+        case OP.PERSID:
+          this.push(new PyPersistentRef(decodeRawUnicodeEscape(this.line(MAX_NAME_LINE)) ?? ''));
+          break;
+        case OP.BINPERSID:
+          this.push(new PyPersistentRef(this.pop()));
+          break;
+        case OP.EXT1:
+          this.push(new PyExtensionRef(this.u8()));
+          break;
+        case OP.EXT2:
+          this.need(2);
+          this.push(new PyExtensionRef(this.buf.readUInt16LE(this.pos)));
+          this.pos += 2;
+          break;
+        case OP.EXT4:
+          this.push(new PyExtensionRef(this.u32()));
+          break;
+
+        case OP.MEMOIZE:
+          this.memoSet(this.memoCount, this.top());
+          break;
+        case OP.BINPUT:
+          this.memoSet(this.u8(), this.top());
+          break;
+        case OP.LONG_BINPUT:
+          this.memoSet(this.u32(), this.top());
+          break;
+        case OP.PUT:
+          this.memoSet(this.memoIndexLine(), this.top());
+          break;
+        case OP.BINGET:
+          this.push(this.memoGet(this.u8()));
+          break;
+        case OP.LONG_BINGET:
+          this.push(this.memoGet(this.u32()));
+          break;
+        case OP.GET:
+          this.push(this.memoGet(this.memoIndexLine()));
+          break;
+
+        default:
+          throw this.bad(this.opAt === 0 ? `not a pickle: first byte 0x${op.toString(16).padStart(2, '0')} is no opcode` : `unknown opcode 0x${op.toString(16).padStart(2, '0')}`);
+      }
+    }
+  }
+
+  // ---- input -------------------------------------------------------------------------------
+
+  private here(): number {
+    return this.base + this.pos;
+  }
+
+  private remaining(): number {
+    return this.source.size - this.here();
+  }
+
+  private load(offset: number, need: number): void {
+    const w = this.source.window(offset, need);
+    this.buf = w.buf;
+    this.base = offset - w.start;
+    this.pos = w.start;
+    this.end = w.end;
+  }
+
+  /** Makes `n` bytes available at pos; false at end of input. */
+  private more(n: number): boolean {
+    if (this.end - this.pos >= n) return true;
+    if (this.remaining() < n) return false;
+    this.load(this.here(), n);
+    return this.end - this.pos >= n;
+  }
+
+  private need(n: number): void {
+    if (this.end - this.pos < n && !this.more(n)) throw this.bad(`truncated ${opcodeName(this.op)}`);
+  }
+
+  private u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+
+  private u32(): number {
+    this.need(4);
+    const v = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  private i32(): number {
+    this.need(4);
+    const v = this.buf.readInt32LE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  /** 8-byte little-endian length; beyond 2^53 it is far past any input, which the caller rejects. */
+  private u64(): number {
+    this.need(8);
+    const lo = this.buf.readUInt32LE(this.pos);
+    const hi = this.buf.readUInt32LE(this.pos + 4);
+    this.pos += 8;
+    return hi * 0x1_0000_0000 + lo;
+  }
+
+  /** Checks a claimed payload length against the input before anything is allocated. */
+  private payload(n: number): void {
+    const left = this.remaining();
+    if (n > left) throw this.bad(`truncated ${opcodeName(this.op)} (claims ${n} bytes, ${left} remain)`);
+    this.charge(n);
+    this.need(n);
+  }
+
+  private text(n: number, encoding: 'utf8' | 'latin1'): string {
+    this.payload(n);
+    const start = this.pos;
+    this.pos = start + n;
+    const buf = this.buf as unknown as FastSlices;
+    return encoding === 'utf8' ? buf.utf8Slice(start, start + n) : buf.latin1Slice(start, start + n);
+  }
+
+  private bytes(n: number): Buffer {
+    this.payload(n);
+    const copy = Buffer.allocUnsafe(n);
+    this.buf.copy(copy, 0, this.pos, this.pos + n);
+    this.pos += n;
+    return copy;
+  }
+
+  /** A protocol-0 argument line without its "\n" (and a Windows "\r"), decoded as latin1. */
+  private line(maxLength: number): string {
+    let searchFrom = this.pos;
+    for (;;) {
+      const nl = this.buf.indexOf(10, searchFrom);
+      if (nl !== -1 && nl < this.end) {
+        const length = nl - this.pos;
+        if (length > maxLength) break;
+        this.charge(length);
+        let text = (this.buf as unknown as FastSlices).latin1Slice(this.pos, nl);
+        if (text.endsWith('\r')) text = text.slice(0, -1);
+        this.pos = nl + 1;
+        return text;
+      }
+      const have = this.end - this.pos;
+      if (have > maxLength) break;
+      if (this.remaining() <= have) throw this.bad(`truncated ${opcodeName(this.op)} (no end of line)`);
+      const scanned = have;
+      this.load(this.here(), Math.min(this.remaining(), Math.max(have * 2, 4096)));
+      searchFrom = this.pos + scanned;
+    }
+    throw this.limit(`${opcodeName(this.op)} line longer than ${maxLength} bytes`);
+  }
+
+  private pushLong(n: number): void {
+    if (n > this.limits.maxIntBytes) throw this.limit(`${opcodeName(this.op)} of ${n} bytes exceeds the integer size limit`);
+    this.payload(n);
+    const v = decodeSignedLE(this.buf, this.pos, n);
+    this.pos += n;
+    this.push(v);
+  }
+
+  private memoIndexLine(): number {
+    const text = this.line(32);
+    if (!/^\d+$/.test(text)) throw this.bad('malformed memo index');
+    return Number(text);
+  }
+
+  // ---- stack and memo ----------------------------------------------------------------------
+
+  /** Every push is charged a stack slot, which also bounds tuples, globals and refs built from tiny input. */
+  private push(value: PickleValue): void {
+    if (this.stack.length + this.marks.length >= this.limits.maxStackDepth) throw this.limit('stack depth limit');
+    this.allocated += 16;
+    if (this.allocated > this.limits.maxAllocBytes) throw this.limit(`allocation limit of ${this.limits.maxAllocBytes} bytes`);
+    this.stack.push(value);
+  }
+
+  private pop(): PickleValue {
+    if (this.stack.length <= this.fence) throw this.bad(`stack underflow in ${opcodeName(this.op)}`);
+    return this.stack.pop()!;
+  }
+
+  private top(): PickleValue {
+    if (this.stack.length <= this.fence) throw this.bad(`stack underflow in ${opcodeName(this.op)}`);
+    return this.stack[this.stack.length - 1]!;
+  }
+
+  /** Removes the top mark and returns the stack index it pointed at. */
+  private popMark(): number {
+    const mark = this.marks.pop();
+    if (mark === undefined) throw this.bad(`${opcodeName(this.op)} without MARK`);
+    this.fence = this.marks.length ? this.marks[this.marks.length - 1]! : 0;
+    return mark;
+  }
+
+  private popToMark(): PickleValue[] {
+    const mark = this.popMark();
+    const items = this.stack.splice(mark);
+    this.charge(OBJECT_COST + 8 * items.length);
+    return items;
+  }
+
+  private setPairs(dict: PyDict, items: PickleValue[]): void {
+    if (items.length % 2 !== 0) throw this.bad(`odd number of items for ${opcodeName(this.op)}`);
+    this.grow(dict.size + items.length / 2);
+    for (let i = 0; i < items.length; i += 2) dict.set(items[i]!, items[i + 1]!);
+  }
+
+  private memoSet(index: number, value: PickleValue): void {
+    if (index < this.memo.length) {
+      if (this.memo[index] === undefined) this.memoCount++;
+      this.memo[index] = value;
+    } else if (index === this.memo.length) {
+      this.memoCount++;
+      this.memo.push(value);
+    } else {
+      this.sparseMemo ??= new Map();
+      if (!this.sparseMemo.has(index)) this.memoCount++;
+      this.sparseMemo.set(index, value);
+    }
+    if (this.memoCount > this.limits.maxMemo) throw this.limit('memo size limit');
+  }
+
+  private memoGet(index: number): PickleValue {
+    const value = index < this.memo.length ? this.memo[index] : this.sparseMemo?.get(index);
+    if (value === undefined) throw this.bad(`memo key ${index} not found`);
+    return value;
+  }
+
+  // ---- bounds and errors -------------------------------------------------------------------
+
+  private charge(bytes: number): void {
+    this.allocated += bytes;
+    if (this.allocated > this.limits.maxAllocBytes) throw this.limit(`allocation limit of ${this.limits.maxAllocBytes} bytes`);
+  }
+
+  private grow(length: number): void {
+    if (length > this.limits.maxContainerLength) throw this.limit('container length limit');
+    this.charge(8);
+  }
+
+  private bad(what: string): TriageError {
+    return badPickle(what, this.opAt, this.op);
+  }
+
+  private limit(what: string): TriageError {
+    return pickleLimit(what, this.opAt, this.op);
+  }
+}

@@ -1,0 +1,168 @@
+import path from 'node:path';
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { z } from 'zod';
+import { findServer, type NamedServer, type Registry } from '../config/servers.js';
+import { TriageError, describeError, isTriageError } from '../errors.js';
+import { readIncidentFile, writeIncidentFile } from '../incident/incident-file.js';
+import type { IncidentStore } from '../incident/store.js';
+import { applyStep, stepEntry } from '../incident/timeline.js';
+import type { StepView } from '../incident/types.js';
+import type { Logger, PipelineDeps, PipelineRequest, StepProgress } from '../pipelines/types.js';
+import { MARK_JOB, markJobSchema, pipelineJobSchema, type JobProgress, type JobResult, type PipelineJobData, type PipelineRunner } from './jobs.js';
+import type { WorkerMetrics } from './metrics.js';
+
+export interface ProcessorDeps {
+  host: string;
+  registry: Registry;
+  dataDir: string;
+  runPipeline: PipelineRunner;
+  pipelineDeps: PipelineDeps;
+  store: IncidentStore;
+  metrics: WorkerMetrics;
+  logger: Logger;
+  /** Hard deadline of one attempt; the pipeline's own step deadlines sit inside it. */
+  jobTimeoutMs: number;
+}
+
+export type TriageProcessor = (job: Job, token: string | undefined, signal?: AbortSignal) => Promise<JobResult | { marked: string }>;
+
+/**
+ * The host-side job body: validate, run the one pipeline implementation, record progress in
+ * Redis and as job progress (the bot turns it into Slack updates), and map errors onto the
+ * queue's retry policy: bad input never retries, transient faults do.
+ */
+export function createProcessor(deps: ProcessorDeps): TriageProcessor {
+  // Three declared parameters: BullMQ passes the cancellation signal only to such processors.
+  return async function processTriageJob(job, _token, signal) {
+    if (job.name === MARK_JOB) return markIncident(job, deps);
+    const data = parse(pipelineJobSchema, job.data, 'job data');
+    const server = serverFor(deps, data.server);
+    const request: PipelineRequest = {
+      pipeline: data.pipeline,
+      server,
+      incidentDir: path.resolve(deps.dataDir, data.incidentId),
+      ...(data.timeoutS ? { timeoutS: data.timeoutS } : {}),
+      ...(targetFor(deps.registry, data) ? { target: targetFor(deps.registry, data) } : {}),
+    };
+    const attempt = job.attemptsMade + 1;
+    const log = deps.logger;
+    const started = performance.now();
+    const labels = { pipeline: data.pipeline };
+    deps.metrics.active.inc();
+
+    await prepareIncidentFolder(request.incidentDir, data, server);
+    await deps.store.update(data.incidentId, { jobState: 'running', attempt, steps: [], incidentDir: request.incidentDir });
+
+    let steps: StepView[] = [];
+    let writes: Promise<unknown> = Promise.resolve();
+    const onProgress = (progress: StepProgress): void => {
+      steps = applyStep(steps, progress);
+      const payload: JobProgress = { incidentId: data.incidentId, pipeline: data.pipeline, attempt, steps };
+      const snapshot = steps;
+      // Chained so Redis sees progress in order; a slow Redis never blocks the pipeline itself.
+      writes = writes
+        .then(() =>
+          Promise.all([
+            job.updateProgress(payload),
+            deps.store.update(data.incidentId, { steps: snapshot }),
+            deps.store.append(data.incidentId, stepEntry(progress, data.pipeline)),
+          ]),
+        )
+        .catch((err: unknown) => log.warn('progress not recorded', { jobId: job.id, err }));
+    };
+
+    const deadline = AbortSignal.timeout(deps.jobTimeoutMs);
+    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    try {
+      const result = await deps.runPipeline(request, deps.pipelineDeps, combined, onProgress);
+      await writes;
+      const report = result.report ?? undefined;
+      await deps.store.update(data.incidentId, {
+        jobState: 'done',
+        steps,
+        artifacts: result.files,
+        incidentDir: result.incidentDir,
+        ...(report ? { report, problemClass: report.problemClass, nextSkill: report.nextStep.skill } : {}),
+      });
+      deps.metrics.jobs.inc({ ...labels, outcome: 'completed' });
+      deps.metrics.duration.observe({ ...labels, outcome: 'completed' }, (performance.now() - started) / 1000);
+      log.info('job completed', { jobId: job.id, incidentId: data.incidentId, pipeline: data.pipeline, problemClass: report?.problemClass });
+      return { incidentId: data.incidentId, pipeline: data.pipeline, incidentDir: result.incidentDir, problemClass: report?.problemClass ?? null, files: result.files };
+    } catch (err) {
+      await writes;
+      const mapped = toQueueError(err, { deadlinePassed: deadline.aborted, jobTimeoutMs: deps.jobTimeoutMs });
+      const final = mapped instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1);
+      const outcome = final ? 'failed' : 'retry';
+      deps.metrics.jobs.inc({ ...labels, outcome });
+      deps.metrics.duration.observe({ ...labels, outcome }, (performance.now() - started) / 1000);
+      log.warn('job attempt failed', { jobId: job.id, incidentId: data.incidentId, attempt, final, err: mapped });
+      await deps.store
+        .update(data.incidentId, { jobState: final ? 'failed' : 'retrying', failure: mapped.message })
+        .catch(() => undefined);
+      if (!final) await deps.store.append(data.incidentId, { kind: 'retry', pipeline: data.pipeline, text: `attempt ${attempt} failed, retrying: ${mapped.message}` }).catch(() => undefined);
+      throw mapped;
+    } finally {
+      deps.metrics.active.dec();
+    }
+  };
+}
+
+/** Errors steer the queue: bad input → UnrecoverableError (no retry), the rest retry with backoff. */
+export function toQueueError(err: unknown, ctx: { deadlinePassed: boolean; jobTimeoutMs: number }): Error {
+  if (ctx.deadlinePassed) return new Error(`job passed its ${Math.round(ctx.jobTimeoutMs / 1000)} s deadline [timeout]`, { cause: err });
+  if (err instanceof UnrecoverableError) return err;
+  if (isTriageError(err)) {
+    // An abort here came from BullMQ (cancel, shutdown): another attempt should finish the work.
+    if (err.retryable || err.code === 'E_ABORTED') return new Error(describeError(err), { cause: err });
+    return new UnrecoverableError(describeError(err));
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new UnrecoverableError(`invalid ${what}: ${issue ? `${issue.path.map(String).join('.')}: ${issue.message}` : 'invalid'} [bad-input]`);
+}
+
+function serverFor(deps: ProcessorDeps, name: string): NamedServer {
+  const server = findServer(deps.registry, name);
+  if (!server) throw new UnrecoverableError(`server "${name}" is not in this worker's registry [unknown-server]`);
+  if (server.host !== deps.host) throw new UnrecoverableError(`server "${name}" belongs to host ${server.host}, not ${deps.host} [config]`);
+  return server;
+}
+
+/** Replay targets are registered servers (or the server's registered clean target), never URLs from chat. */
+function targetFor(registry: Registry, data: PipelineJobData): string | undefined {
+  if (!data.target) return findServer(registry, data.server)?.replay?.url;
+  const target = findServer(registry, data.target);
+  if (!target) throw new UnrecoverableError(`replay target "${data.target}" is not a registered server [unknown-server]`);
+  return target.url;
+}
+
+/** incident.json carries the Slack incident's id and createdAt; the pipeline appends its steps. */
+async function prepareIncidentFolder(dir: string, data: PipelineJobData, server: NamedServer): Promise<void> {
+  if (await readIncidentFile(dir)) return;
+  try {
+    await writeIncidentFile(dir, { id: data.incidentId, server: server.name, serverUrl: server.url, host: server.host, status: 'open', createdAt: data.createdAt, timeline: [] });
+  } catch (err) {
+    throw new TriageError('E_IO', `cannot write incident.json in ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function markIncident(job: Job, deps: ProcessorDeps): Promise<{ marked: string }> {
+  const data = parse(markJobSchema, job.data, 'mark job');
+  const dir = path.resolve(deps.dataDir, data.incidentId);
+  const incident = await readIncidentFile(dir);
+  if (incident) {
+    const at = deps.pipelineDeps.now().toISOString();
+    await writeIncidentFile(dir, {
+      ...incident,
+      status: data.status,
+      updatedAt: at,
+      timeline: [...incident.timeline, { at, step: 'mark resolved', state: 'done', detail: `by ${data.by} in Slack` }],
+    });
+  }
+  return { marked: data.status };
+}

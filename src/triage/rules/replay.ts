@@ -1,0 +1,204 @@
+/**
+ * Routing from a replay's outcome (replay.json, recognised by content as kind 'replay').
+ *
+ * - reproduced 'hang'  → hang, priority just under schedulerStall: located evidence (a GPU fault, a
+ *   stuck collective, a watchdog stack) from other rules wins; the replay says THAT it hangs and
+ *   which request triggers it. Next: user-triggered CUDA coredump first, then per-rank stacks, on
+ *   the hung target while it is still hung (`debug-distributed-hang` when the folder already holds
+ *   evidence from two or more ranks, else `collect-more`).
+ * - reproduced 'crash' → crash, same band: restart the clean target with CUDA coredumps on, replay,
+ *   route again (cuda-gdb evidence then wins).
+ * - reproduced true    → unhealthy (server-side errors), weak band.
+ * - reproduced 'slow'  → slow, just under the metrics-based slow band; next: profile the replay.
+ * - reproduced false / 'inconclusive' → a weak verdict that records what the replay showed.
+ */
+import path from 'node:path';
+import type { ReplayEvidence } from '../../evidence/replay.js';
+import type { Evidence, EvidenceItem } from '../../evidence/types.js';
+import { replayCommand, routeCommand, startCleanTargetCommand } from '../next-commands.js';
+import type { Facts } from '../report.js';
+import { PRIORITY, type RouteContext, type Rule, type Verdict } from '../rule.js';
+
+export const REPLAY_PRIORITY = {
+  hang: PRIORITY.schedulerStall - 5,
+  crash: PRIORITY.schedulerStall - 5,
+  slow: PRIORITY.slow - 5,
+  errors: PRIORITY.weak + 10,
+  notReproduced: PRIORITY.weak,
+  inconclusive: PRIORITY.weak - 5,
+} as const;
+
+function q(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Base URL of the replay target (replay.json stores the /generate URL). */
+function targetBase(e: ReplayEvidence): string {
+  return e.target.replace(/\/generate\/?$/, '');
+}
+
+/** Distinct ranks the folder already has evidence from (file names like rank1.*, or data.rank). */
+export function ranksWithEvidence(evidence: Evidence): Set<number> {
+  const ranks = new Set<number>();
+  for (const item of evidence.items as Array<{ kind: string; file: string; data: unknown }>) {
+    if (item.kind === 'replay') continue;
+    const m = /(?:^|[^a-z])(?:tp_?)?rank[_-]?(\d+)/i.exec(item.file);
+    if (m) ranks.add(Number(m[1]));
+    const data = item.data as Record<string, unknown> | null;
+    for (const key of ['rank', 'tpRank', 'tp_rank']) {
+      const v = data && typeof data === 'object' ? data[key] : undefined;
+      if (typeof v === 'number' && Number.isInteger(v)) ranks.add(v);
+    }
+  }
+  return ranks;
+}
+
+/** Coredump first (the state is lost once anything restarts), then per-rank Python stacks. */
+export function hangCollectionCommands(ctx: RouteContext, e: ReplayEvidence): string[] {
+  const stacks = q(path.join(ctx.incidentDir, 'stacks'));
+  const bundle = q(path.join(ctx.incidentDir, 'replay', 'bundle'));
+  return [
+    `for pid in $(pgrep -f '^sglang::scheduler'); do echo 1 > "/proc/$pid/cwd/corepipe.cuda.$(hostname).$pid"; done  # needs CUDA_ENABLE_USER_TRIGGERED_COREDUMP=1 at target start`,
+    `mkdir -p ${stacks} && for pid in $(pgrep -f '^sglang::scheduler'); do py-spy dump --native --pid "$pid" > ${stacks}/py-spy.$pid.txt 2>&1; done`,
+    `triage capture ${q(targetBase(e))} --out ${bundle}`,
+    routeCommand(ctx),
+  ];
+}
+
+function triggerFacts(e: ReplayEvidence): Facts['triggerRequest'] {
+  const t = e.trigger;
+  if (!t) return undefined;
+  return { idx: t.idx, rid: t.rid, promptTokens: t.promptTokens, textPreview: t.textPreview, unfinishedInDump: t.unfinishedInDump };
+}
+
+function describeTrigger(e: ReplayEvidence): string {
+  const t = e.trigger;
+  if (!t) return '';
+  const tokens = t.promptTokens !== null ? `${t.promptTokens} prompt tokens` : 'unknown prompt length';
+  return ` Trigger: request idx ${t.idx}${t.rid ? ` (rid ${t.rid})` : ''}, ${tokens}${t.textPreview ? `, text ${t.textPreview}` : ''}.`;
+}
+
+/** The newest replay when the folder holds several. */
+function newest(items: Array<EvidenceItem<'replay'>>): EvidenceItem<'replay'> | undefined {
+  return [...items].sort((a, b) => b.data.finishedAt.localeCompare(a.data.finishedAt))[0];
+}
+
+function verdict(base: Omit<Verdict, 'rule' | 'ruledOut' | 'productionRisk'> & Partial<Pick<Verdict, 'ruledOut' | 'productionRisk'>>): Verdict {
+  return { rule: 'replay', ruledOut: [], productionRisk: 'unknown from the replay alone', ...base };
+}
+
+export const replayRule: Rule = {
+  id: 'replay',
+  evaluate(evidence: Evidence, ctx: RouteContext): Verdict | null {
+    const item = newest(evidence.of('replay'));
+    if (!item) return null;
+    const e = item.data;
+    const ref = (fact: string) => [{ file: item.file, fact }];
+    const common: Facts = {
+      reproduced: e.reproduced,
+      replayTarget: targetBase(e),
+      replayOutcomes: e.outcomes,
+      ...(e.trigger ? { triggerRequest: triggerFacts(e) } : {}),
+    };
+
+    if (e.reproduced === 'hang') {
+      const multiRank = ranksWithEvidence(evidence).size >= 2;
+      const stoppedAll = e.targetHungAtMs !== null;
+      return verdict({
+        priority: REPLAY_PRIORITY.hang,
+        problemClass: 'hang',
+        strongestSignal: `replay hung the clean target: ${e.reproducedWhy}`,
+        bestGuess: `a request-shaped hang: the replayed request stalls the server${stoppedAll ? ' and the whole target stopped answering' : ''}.${describeTrigger(e)}`,
+        ruledOut: ['production load (the replay reproduced it on a clean target)'],
+        nextStep: {
+          skill: multiRank ? 'debug-distributed-hang' : 'collect-more',
+          why: multiRank
+            ? 'The replay reproduces the hang and the folder holds evidence from several ranks: compare them for the first divergence (collective, stuck kernel).'
+            : 'The replay reproduces the hang. While the target is still hung, take a user-triggered CUDA coredump first, then per-rank stacks, then route again.',
+          commands: hangCollectionCommands(ctx, e),
+        },
+        productionRisk: 'high: one request shape can stall serving until the watchdog kills the server',
+        facts: { ...common, targetStoppedAnswering: stoppedAll, timeouts: e.outcomes.timeout ?? 0 },
+        evidence: ref(`reproduced=hang: ${e.reproducedWhy}`),
+      });
+    }
+
+    if (e.reproduced === 'crash') {
+      const steps = [startCleanTargetCommand(ctx, { SGLANG_CUDA_COREDUMP: '1', CUDA_ENABLE_USER_TRIGGERED_COREDUMP: '1' }), replayCommand(ctx), routeCommand(ctx)];
+      return verdict({
+        priority: REPLAY_PRIORITY.crash,
+        problemClass: 'crash',
+        strongestSignal: `replay crashed the clean target: ${e.reproducedWhy}`,
+        bestGuess: `the replayed traffic kills the server.${describeTrigger(e)}`,
+        ruledOut: ['production load (the replay reproduced it on a clean target)'],
+        nextStep: {
+          skill: 'collect-more',
+          why: 'The replay reproduces the crash. Restart the clean target with CUDA coredumps on, replay again, and route the coredump with cuda-gdb.',
+          commands: steps.filter((s): s is string => s !== null),
+        },
+        productionRisk: 'high: the recorded traffic takes the server down',
+        facts: { ...common, serverDiedAtMs: e.serverDiedAtMs },
+        evidence: ref(`reproduced=crash: ${e.reproducedWhy}`),
+      });
+    }
+
+    if (e.reproduced === 'slow') {
+      const base = targetBase(e);
+      return verdict({
+        priority: REPLAY_PRIORITY.slow,
+        problemClass: 'slow',
+        strongestSignal: `replay reproduced the slowness on a clean target: ${e.reproducedWhy}`,
+        bestGuess: `compute-side slowness in the request path, not production queueing.${describeTrigger(e)}`,
+        ruledOut: ['production load or queueing (a clean target is as slow)'],
+        nextStep: {
+          skill: 'llm-torch-profiler-analysis',
+          why: 'The slowness reproduces on a clean target: profile the replay.',
+          commands: [
+            `curl -sS -X POST ${q(`${base}/start_profile`)} -H 'Content-Type: application/json' -d '{"output_dir": "/tmp/sglang-profile"}'`,
+            replayCommand(ctx, '--parallel 1'),
+            `curl -sS -X POST ${q(`${base}/stop_profile`)}`,
+          ],
+        },
+        productionRisk: 'medium: latency, not availability',
+        facts: { ...common, ...(e.vsRecorded ? { replayVsRecordedE2e: e.vsRecorded.medianRatio } : {}) },
+        evidence: ref(`reproduced=slow: ${e.reproducedWhy}`),
+      });
+    }
+
+    if (e.reproduced === true) {
+      return verdict({
+        priority: REPLAY_PRIORITY.errors,
+        problemClass: 'unhealthy',
+        strongestSignal: `replay got server-side errors: ${e.reproducedWhy}`,
+        bestGuess: `the recorded requests fail on a clean target.${describeTrigger(e)}`,
+        nextStep: {
+          skill: 'collect-more',
+          why: 'The replay reproduces errors but nothing here says where they come from: read the target log around the failures and route again.',
+          commands: [`triage capture ${q(targetBase(e))} --out ${q(path.join(ctx.incidentDir, 'replay', 'bundle'))}`, routeCommand(ctx)],
+        },
+        facts: common,
+        evidence: ref(`reproduced=true: ${e.reproducedWhy}`),
+      });
+    }
+
+    const inconclusive = e.reproduced !== false;
+    return verdict({
+      priority: inconclusive ? REPLAY_PRIORITY.inconclusive : REPLAY_PRIORITY.notReproduced,
+      problemClass: 'unknown',
+      strongestSignal: inconclusive ? `replay was inconclusive: ${e.reproducedWhy}` : `replay did not reproduce the incident: ${e.reproducedWhy}`,
+      bestGuess: inconclusive
+        ? 'the replay could not judge; fix the replay (target, token, interruption) and run it again'
+        : 'the incident depends on production state or load that a clean replay does not recreate',
+      ruledOut: inconclusive ? [] : ['a single request shape that fails on its own (the replay answered every request)'],
+      nextStep: {
+        skill: 'collect-more',
+        why: inconclusive
+          ? 'Re-run the replay once the target answers.'
+          : 'A clean replay did not reproduce it: capture a bundle under production traffic and save more requests.',
+        commands: inconclusive ? [replayCommand(ctx), routeCommand(ctx)] : [`triage capture ${q(ctx.server?.name ?? ctx.server?.url ?? '<server-url>')} --out ${q(path.join(ctx.incidentDir, 'baseline'))}`, routeCommand(ctx)],
+      },
+      facts: { ...common, reproduced: inconclusive ? String(e.reproduced) : false },
+      evidence: ref(`reproduced=${String(e.reproduced)}: ${e.reproducedWhy}`),
+    });
+  },
+};
