@@ -1,7 +1,154 @@
+/**
+ * `triage replay <dump|folder> --target <server|url> [--parallel N] [--speed X] [--ignore-eos]
+ *  [--req-start N] [--req-number N] [--timeout S] [--out DIR] [--token T] [--servers FILE]
+ *  [--keep-going] [--json]`
+ *
+ * Wiring only: load the dump, resolve the target and its token, run the engine, write
+ * `<out>/replay/replay.json`, print. Exit codes: 0 the replay ran to a verdict (a hang or crash
+ * of the target is a finding: exit 0, see `reproduced`); 1 the replay was interrupted (Ctrl-C) or
+ * inconclusive (target never answered, every request rejected), replay.json still written;
+ * 2 usage.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Dispatcher } from 'undici';
+import { findServer, loadRegistry, resolveToken } from '../config/servers.js';
 import { TriageError } from '../errors.js';
-import type { Subcommand } from './io.js';
+import { newIncidentId } from '../incident/layout.js';
+import { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_MS, runReplay, type ReplayProgress } from '../replay/engine.js';
+import { buildDocument, humanSummary, summaryOf, writeReplayJson } from '../replay/report.js';
+import type { ReplayRequest } from '../replay/types.js';
+import { numberOption, parseCommandArgs } from './args.js';
+import { EXIT, say, writeJson, type CliContext, type Subcommand } from './io.js';
 
-// Placeholder until the replay pipeline lands.
-export const replayCommand: Subcommand = async () => {
-  throw new TriageError('E_USAGE', 'triage replay is not available in this build');
-};
+const USAGE =
+  'triage replay <dump|folder> --target <server|url> [--parallel N] [--speed X] [--ignore-eos] [--req-start N] [--req-number N] [--timeout S] [--out DIR] [--token T] [--servers FILE] [--keep-going] [--json]';
+
+const OPTIONS = {
+  target: { type: 'string' },
+  parallel: { type: 'string' },
+  speed: { type: 'string' },
+  'ignore-eos': { type: 'boolean' },
+  'req-start': { type: 'string' },
+  'req-number': { type: 'string' },
+  timeout: { type: 'string' },
+  out: { type: 'string' },
+  token: { type: 'string' },
+  servers: { type: 'string' },
+  'keep-going': { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+export type LoadRequests = (input: string, opts: { signal: AbortSignal }) => Promise<{ requests: ReplayRequest[]; files: string[] }>;
+
+export interface ReplayCommandDeps {
+  /** Default: `loadReplayRequests` from src/evidence/dump/load.ts, imported when first needed. */
+  loadRequests?: LoadRequests;
+  dispatcher?: Dispatcher;
+  progressIntervalMs?: number;
+}
+
+/** The dump loader lives in another module; a computed specifier keeps this file free of a static edge to it. */
+const LOADER_MODULE = '../evidence/dump/load.js';
+
+async function defaultLoader(): Promise<LoadRequests> {
+  let mod: { loadReplayRequests?: LoadRequests };
+  try {
+    mod = (await import(LOADER_MODULE)) as { loadReplayRequests?: LoadRequests };
+  } catch (err) {
+    throw new TriageError('E_CONFIG', 'the dump loader (src/evidence/dump/load.ts) is not part of this build', { cause: err });
+  }
+  if (typeof mod.loadReplayRequests !== 'function') throw new TriageError('E_CONFIG', 'the dump loader does not export loadReplayRequests');
+  return mod.loadReplayRequests;
+}
+
+interface Target {
+  url: string;
+  token: string | undefined;
+  label: string;
+}
+
+async function resolveTarget(name: string, values: { token?: string; servers?: string }, ctx: CliContext): Promise<Target> {
+  if (/^https?:\/\//i.test(name)) return { url: name, token: values.token ?? nonEmpty(ctx.env.SGLANG_BEARER_TOKEN), label: name };
+  const registry = await loadRegistry(values.servers ?? ctx.env.TRIAGE_SERVERS);
+  const server = findServer(registry, name);
+  if (!server) throw new TriageError('E_UNKNOWN_SERVER', `unknown server "${name}": not in the server registry and not an http(s) URL\nusage: ${USAGE}`);
+  if (server.replay) say(ctx, `note: ${name} has a clean replay target (${server.replay.url}); replaying on ${server.url} as asked`);
+  return { url: server.url, token: values.token ?? resolveToken(server.tokenEnv, ctx.env) ?? nonEmpty(ctx.env.SGLANG_BEARER_TOKEN), label: name };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v ? v : undefined;
+}
+
+/** `<incident>/dumps/x.pkl` or `<incident>/dumps` → `<incident>`; otherwise a new incident folder under cwd. */
+export function defaultOutDir(input: string, cwd: string, now: Date): string {
+  const abs = path.resolve(cwd, input);
+  for (const dir of [abs, path.dirname(abs)]) {
+    if (path.basename(dir) === 'dumps') return path.dirname(dir);
+    if (existsSync(path.join(dir, 'incident.json'))) return dir;
+  }
+  return path.join(cwd, newIncidentId('replay', now));
+}
+
+function progressLine(p: ReplayProgress): string {
+  return `replay +${(p.elapsedMs / 1000).toFixed(1)}s: sent ${p.sent}/${p.planned}, in flight ${p.inFlight}, done ${p.done}, failed ${p.failed}`;
+}
+
+export function createReplayCommand(deps: ReplayCommandDeps = {}): Subcommand {
+  return async (argv, ctx) => {
+    const { values, positionals } = parseCommandArgs(argv, OPTIONS, USAGE);
+    if (positionals.length !== 1) throw new TriageError('E_USAGE', `expected one dump file or folder\nusage: ${USAGE}`);
+    if (!values.target) throw new TriageError('E_USAGE', `--target is required\nusage: ${USAGE}`);
+    const input = positionals[0]!;
+    const parallel = numberOption(values.parallel, 'parallel', USAGE, { min: 1, max: 65536, integer: true }) ?? DEFAULT_PARALLEL;
+    const speed = numberOption(values.speed, 'speed', USAGE, { min: 1e-6 }) ?? 1;
+    const reqStart = numberOption(values['req-start'], 'req-start', USAGE, { min: 0, integer: true });
+    const reqNumber = numberOption(values['req-number'], 'req-number', USAGE, { min: 1, integer: true });
+    const timeoutS = numberOption(values.timeout, 'timeout', USAGE, { min: 0.001, max: 86_400 });
+    const target = await resolveTarget(values.target, values, ctx);
+
+    const load = deps.loadRequests ?? (await defaultLoader());
+    const { requests, files } = await load(path.resolve(ctx.cwd, input), { signal: ctx.signal });
+    if (!requests.length) throw new TriageError('E_NOT_FOUND', `no replayable requests in ${input}`);
+    const outDir = values.out ? path.resolve(ctx.cwd, values.out) : defaultOutDir(input, ctx.cwd, new Date());
+    say(ctx, `replaying ${requests.length} request(s) from ${files.length} file(s) on ${target.label} (parallel ${parallel}, speed ${speed}${values['ignore-eos'] ? ', ignore-eos' : ''}${target.token ? ', with token' : ''})`);
+
+    let redraw = false;
+    const onProgress = (p: ReplayProgress) => {
+      if (ctx.interactive) {
+        ctx.stderr.write(`\r${progressLine(p)}\x1b[K`);
+        redraw = true;
+      } else say(ctx, progressLine(p));
+    };
+    const run = await runReplay(
+      requests,
+      {
+        target: target.url,
+        ...(target.token ? { token: target.token } : {}),
+        parallel,
+        speed,
+        ignoreEos: Boolean(values['ignore-eos']),
+        timeoutMs: timeoutS === undefined ? DEFAULT_TIMEOUT_MS : timeoutS * 1000,
+        ...(reqStart !== undefined ? { reqStart } : {}),
+        ...(reqNumber !== undefined ? { reqNumber } : {}),
+        stopWhenTargetGone: !values['keep-going'],
+      },
+      {
+        signal: ctx.signal,
+        onProgress,
+        ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
+        ...(deps.progressIntervalMs !== undefined ? { progressIntervalMs: deps.progressIntervalMs } : {}),
+      },
+    );
+    if (redraw) ctx.stderr.write('\n');
+    const doc = buildDocument(run, { source: path.resolve(ctx.cwd, input), files });
+    const file = await writeReplayJson(outDir, doc);
+    for (const line of humanSummary(doc, file)) say(ctx, line);
+    if (values.json) writeJson(ctx, summaryOf(doc, file));
+    if (run.stopped?.reason === 'signal' || doc.reproduced === 'inconclusive') return EXIT.failure;
+    return EXIT.ok;
+  };
+}
+
+export const replayCommand: Subcommand = createReplayCommand();

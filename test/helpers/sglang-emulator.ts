@@ -190,6 +190,7 @@ export const EMULATOR_SECRETS = { apiKey: SECRET_API_KEY, adminKey: SECRET_ADMIN
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const args = process.argv.slice(2);
   const get = (flag: string) => args[args.indexOf(flag) + 1];
-  const emulator = await startEmulator({ scenario: (get('--scenario') as Scenario) ?? 'healthy', port: Number(get('--port') ?? 30000) });
+  const latency = args.includes('--latency') ? Object.fromEntries(get('--latency')!.split(',').map((kv) => [kv.split('=')[0]!, Number(kv.split('=')[1])])) : undefined;
+  const emulator = await startEmulator({ scenario: (get('--scenario') as Scenario) ?? 'healthy', port: Number(get('--port') ?? 30000), ...(latency ? { latencyMs: latency } : {}) });
   process.stderr.write(`SGLang emulator (${get('--scenario') ?? 'healthy'}) on ${emulator.url}\n`);
 }

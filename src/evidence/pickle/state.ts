@@ -1,0 +1,269 @@
+/**
+ * The pickle machine's state and primitives: the input window, the value and mark stacks, the memo
+ * and the resource accounting. The opcode loop lives in reader.ts.
+ */
+import { TriageError } from '../../errors.js';
+import { badPickle, pickleLimit, type PickleLimits } from './limits.js';
+import { opcodeName } from './opcodes.js';
+import type { ByteSource } from './source.js';
+import { decodeSignedLE } from './text-ops.js';
+import type { PickleValue, PyDict } from './values.js';
+
+/**
+ * Buffer's own decoders, without toString()'s argument juggling (measurably faster for the many
+ * short keys in a dump). Present on every Node Buffer; see ensureFastSlices for the fallback.
+ */
+interface FastSlices {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+}
+
+function ensureFastSlices(): void {
+  const proto = Buffer.prototype as unknown as Partial<FastSlices>;
+  if (typeof proto.utf8Slice !== 'function') {
+    proto.utf8Slice = function (this: Buffer, start: number, end: number) {
+      return this.toString('utf8', start, end);
+    };
+  }
+  if (typeof proto.latin1Slice !== 'function') {
+    proto.latin1Slice = function (this: Buffer, start: number, end: number) {
+      return this.toString('latin1', start, end);
+    };
+  }
+}
+ensureFastSlices();
+
+/** Cost charged per container or object, on top of 8 bytes per slot. */
+export const OBJECT_COST = 64;
+
+export class MachineState {
+  protected buf: Buffer = Buffer.alloc(0);
+  protected pos = 0;
+  protected end = 0;
+  /** Absolute input offset of buf[0]. */
+  protected base = 0;
+  protected readonly stack: PickleValue[] = [];
+  protected readonly marks: number[] = [];
+  protected fence = 0;
+  protected readonly memo: Array<PickleValue | undefined> = [];
+  protected sparseMemo: Map<number, PickleValue> | null = null;
+  protected memoCount = 0;
+  protected allocated = 0;
+  protected protocol = 0;
+  protected nextBufferIndex = 0;
+  protected op = 0;
+  protected opAt = 0;
+  protected result: PickleValue | undefined = undefined;
+  protected readonly deadline: number;
+
+  constructor(
+    protected readonly source: ByteSource,
+    protected readonly limits: PickleLimits,
+    startedAt = performance.now(),
+  ) {
+    this.deadline = startedAt + limits.maxTimeMs;
+    this.load(0, 1);
+  }
+
+  // ---- input -------------------------------------------------------------------------------
+
+  protected here(): number {
+    return this.base + this.pos;
+  }
+
+  protected remaining(): number {
+    return this.source.size - this.here();
+  }
+
+  protected load(offset: number, need: number): void {
+    const w = this.source.window(offset, need);
+    this.buf = w.buf;
+    this.base = offset - w.start;
+    this.pos = w.start;
+    this.end = w.end;
+  }
+
+  /** Makes `n` bytes available at pos; false at end of input. */
+  protected more(n: number): boolean {
+    if (this.end - this.pos >= n) return true;
+    if (this.remaining() < n) return false;
+    this.load(this.here(), n);
+    return this.end - this.pos >= n;
+  }
+
+  protected need(n: number): void {
+    if (this.end - this.pos < n && !this.more(n)) throw this.bad(`truncated ${opcodeName(this.op)}`);
+  }
+
+  protected u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+
+  protected u32(): number {
+    this.need(4);
+    const v = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  protected i32(): number {
+    this.need(4);
+    const v = this.buf.readInt32LE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  /** 8-byte little-endian length; beyond 2^53 it is far past any input, which the caller rejects. */
+  protected u64(): number {
+    this.need(8);
+    const lo = this.buf.readUInt32LE(this.pos);
+    const hi = this.buf.readUInt32LE(this.pos + 4);
+    this.pos += 8;
+    return hi * 0x1_0000_0000 + lo;
+  }
+
+  /** Checks a claimed payload length against the input before anything is allocated. */
+  protected payload(n: number): void {
+    const left = this.remaining();
+    if (n > left) throw this.bad(`truncated ${opcodeName(this.op)} (claims ${n} bytes, ${left} remain)`);
+    this.charge(n);
+    this.need(n);
+  }
+
+  protected text(n: number, encoding: 'utf8' | 'latin1'): string {
+    this.payload(n);
+    const start = this.pos;
+    this.pos = start + n;
+    const buf = this.buf as unknown as FastSlices;
+    return encoding === 'utf8' ? buf.utf8Slice(start, start + n) : buf.latin1Slice(start, start + n);
+  }
+
+  protected bytes(n: number): Buffer {
+    this.payload(n);
+    const copy = Buffer.allocUnsafe(n);
+    this.buf.copy(copy, 0, this.pos, this.pos + n);
+    this.pos += n;
+    return copy;
+  }
+
+  /** A protocol-0 argument line without its "\n" (and a Windows "\r"), decoded as latin1. */
+  protected line(maxLength: number): string {
+    let searchFrom = this.pos;
+    for (;;) {
+      const nl = this.buf.indexOf(10, searchFrom);
+      if (nl !== -1 && nl < this.end) {
+        const length = nl - this.pos;
+        if (length > maxLength) break;
+        this.charge(length);
+        let text = (this.buf as unknown as FastSlices).latin1Slice(this.pos, nl);
+        if (text.endsWith('\r')) text = text.slice(0, -1);
+        this.pos = nl + 1;
+        return text;
+      }
+      const have = this.end - this.pos;
+      if (have > maxLength) break;
+      if (this.remaining() <= have) throw this.bad(`truncated ${opcodeName(this.op)} (no end of line)`);
+      const scanned = have;
+      this.load(this.here(), Math.min(this.remaining(), Math.max(have * 2, 4096)));
+      searchFrom = this.pos + scanned;
+    }
+    throw this.limit(`${opcodeName(this.op)} line longer than ${maxLength} bytes`);
+  }
+
+  protected pushLong(n: number): void {
+    if (n > this.limits.maxIntBytes) throw this.limit(`${opcodeName(this.op)} of ${n} bytes exceeds the integer size limit`);
+    this.payload(n);
+    const v = decodeSignedLE(this.buf, this.pos, n);
+    this.pos += n;
+    this.push(v);
+  }
+
+  protected memoIndexLine(): number {
+    const text = this.line(32);
+    if (!/^\d+$/.test(text)) throw this.bad('malformed memo index');
+    return Number(text);
+  }
+
+  // ---- stack and memo ----------------------------------------------------------------------
+
+  /** Every push is charged a stack slot, which also bounds tuples, globals and refs built from tiny input. */
+  protected push(value: PickleValue): void {
+    if (this.stack.length + this.marks.length >= this.limits.maxStackDepth) throw this.limit('stack depth limit');
+    this.allocated += 16;
+    if (this.allocated > this.limits.maxAllocBytes) throw this.limit(`allocation limit of ${this.limits.maxAllocBytes} bytes`);
+    this.stack.push(value);
+  }
+
+  protected pop(): PickleValue {
+    if (this.stack.length <= this.fence) throw this.bad(`stack underflow in ${opcodeName(this.op)}`);
+    return this.stack.pop()!;
+  }
+
+  protected top(): PickleValue {
+    if (this.stack.length <= this.fence) throw this.bad(`stack underflow in ${opcodeName(this.op)}`);
+    return this.stack[this.stack.length - 1]!;
+  }
+
+  /** Removes the top mark and returns the stack index it pointed at. */
+  protected popMark(): number {
+    const mark = this.marks.pop();
+    if (mark === undefined) throw this.bad(`${opcodeName(this.op)} without MARK`);
+    this.fence = this.marks.length ? this.marks[this.marks.length - 1]! : 0;
+    return mark;
+  }
+
+  protected popToMark(): PickleValue[] {
+    const mark = this.popMark();
+    const items = this.stack.splice(mark);
+    this.charge(OBJECT_COST + 8 * items.length);
+    return items;
+  }
+
+  protected setPairs(dict: PyDict, items: PickleValue[]): void {
+    if (items.length % 2 !== 0) throw this.bad(`odd number of items for ${opcodeName(this.op)}`);
+    this.grow(dict.size + items.length / 2);
+    for (let i = 0; i < items.length; i += 2) dict.set(items[i]!, items[i + 1]!);
+  }
+
+  protected memoSet(index: number, value: PickleValue): void {
+    if (index < this.memo.length) {
+      if (this.memo[index] === undefined) this.memoCount++;
+      this.memo[index] = value;
+    } else if (index === this.memo.length) {
+      this.memoCount++;
+      this.memo.push(value);
+    } else {
+      this.sparseMemo ??= new Map();
+      if (!this.sparseMemo.has(index)) this.memoCount++;
+      this.sparseMemo.set(index, value);
+    }
+    if (this.memoCount > this.limits.maxMemo) throw this.limit('memo size limit');
+  }
+
+  protected memoGet(index: number): PickleValue {
+    const value = index < this.memo.length ? this.memo[index] : this.sparseMemo?.get(index);
+    if (value === undefined) throw this.bad(`memo key ${index} not found`);
+    return value;
+  }
+
+  // ---- bounds and errors -------------------------------------------------------------------
+
+  protected charge(bytes: number): void {
+    this.allocated += bytes;
+    if (this.allocated > this.limits.maxAllocBytes) throw this.limit(`allocation limit of ${this.limits.maxAllocBytes} bytes`);
+  }
+
+  protected grow(length: number): void {
+    if (length > this.limits.maxContainerLength) throw this.limit('container length limit');
+    this.charge(8);
+  }
+
+  protected bad(what: string): TriageError {
+    return badPickle(what, this.opAt, this.op);
+  }
+
+  protected limit(what: string): TriageError {
+    return pickleLimit(what, this.opAt, this.op);
+  }
+}
