@@ -24,7 +24,7 @@ export interface PickleLimits {
 }
 
 export const DEFAULT_LIMITS: Readonly<Omit<PickleLimits, 'maxAllocBytes'>> = {
-  maxStackDepth: 100_000,
+  maxStackDepth: 1_000_000,
   maxMemo: 50_000_000,
   maxContainerLength: 100_000_000,
   maxIntBytes: 64 * 1024,
