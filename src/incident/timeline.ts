@@ -1,6 +1,9 @@
 import type { StepProgress } from '../pipelines/types.js';
 import type { IncidentRecord, IncidentTimelineEntry, StepView } from './types.js';
 
+// Pure helpers over an incident's steps and timeline. Text here is plain (no Slack markup):
+// templates escape it and add mentions themselves.
+
 /** Folds one progress report into the step list: a step keeps its place, its state moves on. */
 export function applyStep(steps: readonly StepView[], progress: StepProgress): StepView[] {
   const view: StepView = { step: progress.step, state: progress.state, at: progress.at, ...(progress.detail ? { detail: progress.detail } : {}) };
@@ -22,7 +25,7 @@ export function stepEntry(progress: StepProgress, pipeline: string): Omit<Incide
 
 /** One line a person on call can read at a glance: where the incident stands now. */
 export function whereItStands(incident: IncidentRecord): string {
-  if (incident.status === 'resolved') return `resolved${incident.resolvedBy ? ` by <@${incident.resolvedBy}>` : ''}`;
+  if (incident.status === 'resolved') return 'resolved';
   const routed = incident.problemClass && incident.nextSkill ? `${incident.problemClass} → ${incident.nextSkill}` : null;
   switch (incident.jobState) {
     case 'queued':
@@ -40,9 +43,4 @@ export function whereItStands(incident: IncidentRecord): string {
     default:
       return routed ? `routed: ${routed}` : 'open';
   }
-}
-
-export function describeEntry(entry: IncidentTimelineEntry): string {
-  const time = entry.at.slice(11, 19);
-  return `${time} ${entry.text}${entry.by ? ` (<@${entry.by}>)` : ''}`;
 }

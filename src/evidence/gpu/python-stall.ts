@@ -53,7 +53,9 @@ export function stallPointOf(thread: PyThreadStack): StallPoint {
   // on the GPU is still a collective stall).
   const window = named.slice(0, 12);
   const collective = window.find((f) => COLLECTIVE_FRAME.test(frameName(f)) && !/^c10d::\S*(Watchdog|Heartbeat)/.test(f.function));
-  if (collective) {
+  // Non-zero TP ranks wait for new requests inside recv_requests → broadcast_pyobj: that is idle.
+  const waitingForRequests = collective && /broadcast/i.test(frameName(collective)) && named.some((f) => frameName(f) === 'recv_requests');
+  if (collective && !waitingForRequests) {
     point.kind = 'collective';
     point.frame = frameLabel(collective);
     const name = collectiveFromName(frameName(collective));
@@ -67,7 +69,7 @@ export function stallPointOf(thread: PyThreadStack): StallPoint {
     return point;
   }
   const top = named[0];
-  if (thread.status === 'idle' || (top && IDLE_FRAME.test(frameName(top)))) {
+  if (waitingForRequests || thread.status === 'idle' || (top && IDLE_FRAME.test(frameName(top)))) {
     point.kind = 'idle';
     if (top) point.frame = frameLabel(top);
     return point;
