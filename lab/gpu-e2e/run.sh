@@ -27,7 +27,7 @@ crash_case device-assert device_assert_repro.py
 mkdir -p "$OUT/oom/logs"; timeout 60 python3 oom_repro.py > "$OUT/oom/logs/stderr.txt" 2>&1
 
 GPUS=$(nvidia-smi -L | wc -l)
-if [ "$GPUS" -ge 2 ]; then
+if [ "$GPUS" -ge 2 ] && [ -z "${SKIP_HANG:-}" ]; then
   dir="$OUT/allreduce-hang"; mkdir -p "$dir/logs" "$dir/stacks" "$dir/gpu"
   export ART=/tmp/e2e-art; rm -rf "$ART"; mkdir -p "$ART"
   ( export NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=COLL TORCH_NCCL_ENABLE_MONITORING=0
@@ -46,3 +46,5 @@ if [ "$GPUS" -ge 2 ]; then
   cat "$dir/gpu/smi.csv"
 fi
 find "$OUT" -type f | sort
+# One archive: the device tool returns a limited number of files.
+(cd "$OUT" && tar czf /tmp/incidents.tgz . && find . -mindepth 1 -delete && mv /tmp/incidents.tgz .)

@@ -1,8 +1,9 @@
 import { bundleRecognizer } from './bundle/recognizer.js';
+import { replayRecognizer } from './replay.js';
 import type { FolderRecognizer } from './scan.js';
 import type { Recognizer } from './types.js';
 
 /** Every content recognizer. Order matters only for the order of `checked` lines. */
-export const RECOGNIZERS: readonly Recognizer[] = [];
+export const RECOGNIZERS: readonly Recognizer[] = [replayRecognizer as Recognizer];
 
 export const FOLDER_RECOGNIZERS: readonly FolderRecognizer[] = [bundleRecognizer as FolderRecognizer];

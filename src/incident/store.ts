@@ -54,6 +54,30 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 `;
 
+/**
+ * Points the incident at a new job unless a job of the same pipeline is still queued or running
+ * (then that job is the answer). Job ids are `<incident>.<pipeline>.<n>`, n counting per incident.
+ */
+const BEGIN_JOB = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'', 'missing'} end
+local f = redis.call('HMGET', KEYS[1], 'status', 'pipeline', 'jobState', 'jobId')
+if f[1] == 'resolved' then return {'', 'resolved'} end
+if f[4] and f[2] == ARGV[1] and (f[3] == 'queued' or f[3] == 'running' or f[3] == 'retrying') then return {f[4], 'joined'} end
+local seq = redis.call('HINCRBY', KEYS[1], 'jobSeq', 1)
+local jobId = ARGV[2] .. '.' .. ARGV[1] .. '.' .. seq
+redis.call('HSET', KEYS[1], 'jobId', jobId, 'pipeline', ARGV[1], 'jobState', 'queued', 'steps', '[]', 'attempt', '1', 'failure', '', 'status', 'open', 'updatedAt', ARGV[3])
+return {jobId, 'started'}
+`;
+
+/** HSET only while the incident's current job is this one: a superseded job must not overwrite the newer one's state. */
+const UPDATE_FOR_JOB = `
+if redis.call('HGET', KEYS[1], 'jobId') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+return 1
+`;
+
+export type BeginJob = { outcome: 'started' | 'joined'; jobId: string } | { outcome: 'missing' | 'resolved' };
+
 export class IncidentStore {
   readonly keys: IncidentKeys;
   private readonly redis: Redis;
@@ -92,8 +116,12 @@ export class IncidentStore {
     return { incident: await this.require(resolvedId), created: created === 1 };
   }
 
-  async get(id: string): Promise<IncidentRecord | null> {
-    const [hash, timeline] = await Promise.all([this.redis.hgetall(this.keys.incident(id)), this.redis.lrange(this.keys.timeline(id), 0, -1)]);
+  /** `timeline: false` skips reading the timeline (hot paths that only need the fields). */
+  async get(id: string, options: { timeline?: boolean } = {}): Promise<IncidentRecord | null> {
+    const [hash, timeline] = await Promise.all([
+      this.redis.hgetall(this.keys.incident(id)),
+      options.timeline === false ? Promise.resolve([]) : this.redis.lrange(this.keys.timeline(id), 0, -1),
+    ]);
     if (!hash.id) return null;
     const parsed = incidentHashSchema.safeParse(hash);
     if (!parsed.success) throw new TriageError('E_BAD_INPUT', `incident ${id} in Redis is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
@@ -110,22 +138,31 @@ export class IncidentStore {
     };
   }
 
-  async require(id: string): Promise<IncidentRecord> {
-    const incident = await this.get(id);
+  async require(id: string, options: { timeline?: boolean } = {}): Promise<IncidentRecord> {
+    const incident = await this.get(id, options);
     if (!incident) throw new TriageError('E_NOT_FOUND', `no incident ${id}`);
     return incident;
   }
 
   /** Sets fields on an existing incident; false when it does not exist. */
   async update(id: string, patch: IncidentPatch): Promise<boolean> {
-    const fields: string[] = ['updatedAt', this.now().toISOString()];
-    for (const [key, value] of Object.entries(patch)) {
-      if (value === undefined) continue;
-      fields.push(key, typeof value === 'string' ? value : typeof value === 'number' ? String(value) : JSON.stringify(value));
-    }
-    const done = await this.redis.eval(UPDATE_EXISTING, 1, this.keys.incident(id), ...fields);
+    const done = await this.redis.eval(UPDATE_EXISTING, 1, this.keys.incident(id), ...encodePatch(patch, this.now()));
     if (done === 1 && patch.status) await this.trackStatus(id, patch.status);
     return done === 1;
+  }
+
+  async beginJob(id: string, pipeline: string): Promise<BeginJob> {
+    const [jobId, outcome] = (await this.redis.eval(BEGIN_JOB, 1, this.keys.incident(id), pipeline, id, this.now().toISOString())) as [string, BeginJob['outcome']];
+    if (outcome === 'started' || outcome === 'joined') {
+      if (outcome === 'started') await this.trackStatus(id, 'open');
+      return { outcome, jobId };
+    }
+    return { outcome };
+  }
+
+  /** Like update(), but only while `jobId` is still the incident's current job. */
+  async updateForJob(id: string, jobId: string, patch: IncidentPatch): Promise<boolean> {
+    return (await this.redis.eval(UPDATE_FOR_JOB, 1, this.keys.incident(id), jobId, ...encodePatch(patch, this.now()))) === 1;
   }
 
   async append(id: string, entry: Omit<IncidentTimelineEntry, 'at'> & { at?: string }): Promise<void> {
@@ -136,7 +173,7 @@ export class IncidentStore {
   /** Incidents not yet resolved (open, or failed and still needing a person), oldest first. */
   async listActive(limit = 50): Promise<IncidentRecord[]> {
     const ids = await this.redis.zrange(this.keys.active, 0, limit - 1);
-    const records = await Promise.all(ids.map((id) => this.get(id)));
+    const records = await Promise.all(ids.map((id) => this.get(id, { timeline: false })));
     return records.filter((r): r is IncidentRecord => r !== null);
   }
 
@@ -162,6 +199,15 @@ export class IncidentStore {
     const createdAt = await this.redis.hget(this.keys.incident(id), 'createdAt');
     if (createdAt) await this.redis.zadd(this.keys.active, Date.parse(createdAt), id);
   }
+}
+
+function encodePatch(patch: IncidentPatch, now: Date): string[] {
+  const fields: string[] = ['updatedAt', now.toISOString()];
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    fields.push(key, typeof value === 'string' ? value : typeof value === 'number' ? String(value) : JSON.stringify(value));
+  }
+  return fields;
 }
 
 function safeJson(text: string): unknown {

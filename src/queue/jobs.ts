@@ -8,6 +8,10 @@ export const PIPELINES = ['capture', 'route', 'replay', 'auto', 'slow', 'crash',
 /** Steps that change the serving fleet or attach to it: only allowed users may start them. */
 export const INTRUSIVE_PIPELINES: ReadonlySet<PipelineName> = new Set(['replay', 'slow', 'crash', 'hang', 'auto']);
 
+/** Where the bot shows this job in Slack; the worker only echoes it back in its progress. */
+export const slackTargetSchema = z.object({ channel: z.string(), threadTs: z.string().optional(), statusTs: z.string().optional() });
+export type SlackTarget = z.infer<typeof slackTargetSchema>;
+
 const serverRef = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { message: 'a registered server name' });
 
 export const pipelineJobSchema = z.object({
@@ -20,6 +24,7 @@ export const pipelineJobSchema = z.object({
   /** Replay target: a registered server name, never a URL typed into Slack. */
   target: serverRef.optional(),
   timeoutS: z.number().positive().max(600).optional(),
+  slack: slackTargetSchema.optional(),
 });
 export type PipelineJobData = z.infer<typeof pipelineJobSchema>;
 
@@ -39,6 +44,7 @@ export const jobProgressSchema = z.object({
   pipeline: z.string(),
   attempt: z.number().int(),
   steps: z.array(stepViewSchema),
+  slack: slackTargetSchema.optional(),
 });
 export type JobProgress = z.infer<typeof jobProgressSchema>;
 

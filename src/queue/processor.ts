@@ -50,21 +50,22 @@ export function createProcessor(deps: ProcessorDeps): TriageProcessor {
     const labels = { pipeline: data.pipeline };
     deps.metrics.active.inc();
 
+    const jobId = job.id ?? '';
     await prepareIncidentFolder(request.incidentDir, data, server);
-    await deps.store.update(data.incidentId, { jobState: 'running', attempt, steps: [], incidentDir: request.incidentDir });
+    await deps.store.updateForJob(data.incidentId, jobId, { jobState: 'running', attempt, steps: [], incidentDir: request.incidentDir });
 
     let steps: StepView[] = [];
     let writes: Promise<unknown> = Promise.resolve();
     const onProgress = (progress: StepProgress): void => {
       steps = applyStep(steps, progress);
-      const payload: JobProgress = { incidentId: data.incidentId, pipeline: data.pipeline, attempt, steps };
+      const payload: JobProgress = { incidentId: data.incidentId, pipeline: data.pipeline, attempt, steps, ...(data.slack ? { slack: data.slack } : {}) };
       const snapshot = steps;
       // Chained so Redis sees progress in order; a slow Redis never blocks the pipeline itself.
       writes = writes
         .then(() =>
           Promise.all([
             job.updateProgress(payload),
-            deps.store.update(data.incidentId, { steps: snapshot }),
+            deps.store.updateForJob(data.incidentId, jobId, { steps: snapshot }),
             deps.store.append(data.incidentId, stepEntry(progress, data.pipeline)),
           ]),
         )
@@ -77,13 +78,13 @@ export function createProcessor(deps: ProcessorDeps): TriageProcessor {
       const result = await deps.runPipeline(request, deps.pipelineDeps, combined, onProgress);
       await writes;
       const report = result.report ?? undefined;
+      // The newest verdict always wins; the job-state fields only while this is the current job.
       await deps.store.update(data.incidentId, {
-        jobState: 'done',
-        steps,
         artifacts: result.files,
         incidentDir: result.incidentDir,
         ...(report ? { report, problemClass: report.problemClass, nextSkill: report.nextStep.skill } : {}),
       });
+      await deps.store.updateForJob(data.incidentId, jobId, { jobState: 'done', steps });
       deps.metrics.jobs.inc({ ...labels, outcome: 'completed' });
       deps.metrics.duration.observe({ ...labels, outcome: 'completed' }, (performance.now() - started) / 1000);
       log.info('job completed', { jobId: job.id, incidentId: data.incidentId, pipeline: data.pipeline, problemClass: report?.problemClass });
@@ -96,9 +97,7 @@ export function createProcessor(deps: ProcessorDeps): TriageProcessor {
       deps.metrics.jobs.inc({ ...labels, outcome });
       deps.metrics.duration.observe({ ...labels, outcome }, (performance.now() - started) / 1000);
       log.warn('job attempt failed', { jobId: job.id, incidentId: data.incidentId, attempt, final, err: mapped });
-      await deps.store
-        .update(data.incidentId, { jobState: final ? 'failed' : 'retrying', failure: mapped.message })
-        .catch(() => undefined);
+      await deps.store.updateForJob(data.incidentId, jobId, { jobState: final ? 'failed' : 'retrying', failure: mapped.message }).catch(() => undefined);
       if (!final) await deps.store.append(data.incidentId, { kind: 'retry', pipeline: data.pipeline, text: `attempt ${attempt} failed, retrying: ${mapped.message}` }).catch(() => undefined);
       throw mapped;
     } finally {

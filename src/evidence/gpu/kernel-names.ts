@@ -190,7 +190,7 @@ const INDEX_CONSUMERS: Array<{ consumer: RegExp; info: IndexProducer }> = [
     info: {
       input: 'the index tensor (token or row ids)',
       producer: 'the kernel or step that produced those ids (sampling, tokenisation or a gather map)',
-      producerPattern: /sampling|sample|argmax|top_k_top_p|topk/i,
+      producerPattern: /argmax_kernel|top_k_top_p_sampling_from_probs|sampling_from_probs|top_k_renorm_prob|top_p_renorm_prob/i,
     },
   },
   {
@@ -198,7 +198,7 @@ const INDEX_CONSUMERS: Array<{ consumer: RegExp; info: IndexProducer }> = [
     info: {
       input: 'out_cache_loc / the KV slot mapping',
       producer: 'the KV cache allocator that handed out the slots',
-      producerPattern: /alloc_extend|alloc_decode|assign_req_to_token|write_req_to_token/i,
+      producerPattern: /alloc_extend_kernel|alloc_decode_kernel|assign_req_to_token_pool|write_req_to_token_pool_triton/i,
     },
   },
   {
@@ -206,7 +206,7 @@ const INDEX_CONSUMERS: Array<{ consumer: RegExp; info: IndexProducer }> = [
     info: {
       input: 'kv_indices / the page table',
       producer: 'the kernel that built the KV indices for this batch',
-      producerPattern: /create_flashinfer_kv_indices|kv_indices|page_table|create_chunked_prefix/i,
+      producerPattern: /create_flashinfer_kv_indices_triton|create_chunked_prefix_cache_kv_indices|create_flashmla_kv_indices_triton/i,
     },
   },
 ];

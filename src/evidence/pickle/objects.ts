@@ -6,10 +6,21 @@
  */
 import { PyBytes, PyGlobal, PyObject, PySet, PyTuple, type Construction, type PickleValue, type PyDict } from './values.js';
 
-/** Python 2 names that Python 3 writes for protocols < 3 (fix_imports), mapped back. */
+/**
+ * Python 2 module names that Python 3 writes for protocols < 3 (fix_imports), mapped back the way
+ * CPython's loader does (a subset of Lib/_compat_pickle.py), so a record names the real module.
+ */
 const MODULE_ALIASES: Record<string, string> = {
   __builtin__: 'builtins',
   copy_reg: 'copyreg',
+  commands: 'subprocess',
+  exceptions: 'builtins',
+  cPickle: 'pickle',
+  Queue: 'queue',
+  UserDict: 'collections',
+  UserList: 'collections',
+  repr: 'reprlib',
+  thread: '_thread',
 };
 
 export function makeGlobal(module: string, name: string): PyGlobal {

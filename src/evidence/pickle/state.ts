@@ -260,6 +260,8 @@ export class MachineState {
   }
 
   protected bad(what: string): TriageError {
+    // A failure on the very first opcode (other than PROTO) means this was never a pickle.
+    if (this.opAt === 0 && this.op !== 0x80 && !what.startsWith('not a pickle')) what = `not a pickle (${what})`;
     return badPickle(what, this.opAt, this.op);
   }
 

@@ -99,6 +99,7 @@ export class PyObject {
     return (
       this.construction === 'reduce' &&
       this.cls instanceof PyGlobal &&
+      /^[A-Z]/.test(this.cls.name) && // a class (CapWords), not a function such as os.system
       !NOT_ENUM_MODULES.has(this.cls.module) &&
       this.args.length === 1 &&
       isScalar(this.args[0]) &&

@@ -1,5 +1,6 @@
 import type { Rule } from '../rule.js';
 import { generationStalledRule, replayDegradedRule, serverDownRule } from './health.js';
+import { replayRule } from './replay.js';
 import { computeSlowRule, queuePressureRule } from './slow.js';
 
 /** Every routing rule, in tie-break order. Each rule lives in its own module. */
@@ -9,4 +10,5 @@ export const RULES: readonly Rule[] = [
   generationStalledRule,
   computeSlowRule,
   queuePressureRule,
+  replayRule,
 ];

@@ -1,7 +1,7 @@
 /**
  * Routing from a replay's outcome (replay.json, recognised by content as kind 'replay').
  *
- * - reproduced 'hang'  → hang, priority just under schedulerStall: located evidence (a GPU fault, a
+ * - reproduced 'hang'  → hang, priority just under schedulerStall (REPLAY_PRIORITY): located evidence (a GPU fault, a
  *   stuck collective, a watchdog stack) from other rules wins; the replay says THAT it hangs and
  *   which request triggers it. Next: user-triggered CUDA coredump first, then per-rank stacks, on
  *   the hung target while it is still hung (`debug-distributed-hang` when the folder already holds
@@ -19,8 +19,13 @@ import { replayCommand, routeCommand, startCleanTargetCommand } from '../next-co
 import type { Facts } from '../report.js';
 import { PRIORITY, type RouteContext, type Rule, type Verdict } from '../rule.js';
 
+/**
+ * hang sits one above the bundle-only `replay-bundle-degraded` rule (schedulerStall - 5): both say
+ * "the replay hung it", but replay.json also names the trigger request. Still below schedulerStall,
+ * so located stacks, collectives and GPU faults win.
+ */
 export const REPLAY_PRIORITY = {
-  hang: PRIORITY.schedulerStall - 5,
+  hang: PRIORITY.schedulerStall - 4,
   crash: PRIORITY.schedulerStall - 5,
   slow: PRIORITY.slow - 5,
   errors: PRIORITY.weak + 10,
@@ -60,6 +65,7 @@ export function hangCollectionCommands(ctx: RouteContext, e: ReplayEvidence): st
   return [
     `for pid in $(pgrep -f '^sglang::scheduler'); do echo 1 > "/proc/$pid/cwd/corepipe.cuda.$(hostname).$pid"; done  # needs CUDA_ENABLE_USER_TRIGGERED_COREDUMP=1 at target start`,
     `mkdir -p ${stacks} && for pid in $(pgrep -f '^sglang::scheduler'); do py-spy dump --native --pid "$pid" > ${stacks}/py-spy.$pid.txt 2>&1; done`,
+    `mkdir -p ${q(path.join(ctx.incidentDir, 'gpu'))} && nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv > ${q(path.join(ctx.incidentDir, 'gpu', 'nvidia-smi.csv'))}`,
     `triage capture ${q(targetBase(e))} --out ${bundle}`,
     routeCommand(ctx),
   ];
