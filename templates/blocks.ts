@@ -89,3 +89,20 @@ export function failureMessage(incident: SummaryIncident, reason: string, attemp
     ],
   };
 }
+
+/** The channel message that opens an incident; its thread holds the status and the summary. */
+export function openedMessage(incident: SummaryIncident & { createdBy: string }): SlackMessage {
+  const e = escapeMrkdwn;
+  return {
+    text: `${incident.id}: ${incident.pipeline} on ${incident.server} started`,
+    blocks: [
+      section(`:mag: *${e(incident.id)}*: ${e(incident.pipeline)} on *${e(incident.server)}* (host \`${e(incident.host)}\`), asked by <@${incident.createdBy}>.`),
+      context('Keeping the scene first: a read-only bundle before anything intrusive. Progress and the summary follow in this thread.'),
+    ],
+  };
+}
+
+/** A one-line message (thread notes, ephemeral replies). */
+export function noteMessage(text: string): SlackMessage {
+  return { text: truncate(text.replace(/[*_`]/g, ''), 300), blocks: [section(text)] };
+}

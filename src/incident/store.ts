@@ -76,7 +76,7 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 return 1
 `;
 
-export type BeginJob = { outcome: 'started' | 'joined'; jobId: string } | { outcome: 'missing' | 'resolved' };
+export type BeginJob = { outcome: 'started'; jobId: string } | { outcome: 'joined'; jobId: string } | { outcome: 'missing' } | { outcome: 'resolved' };
 
 export class IncidentStore {
   readonly keys: IncidentKeys;
@@ -153,11 +153,12 @@ export class IncidentStore {
 
   async beginJob(id: string, pipeline: string): Promise<BeginJob> {
     const [jobId, outcome] = (await this.redis.eval(BEGIN_JOB, 1, this.keys.incident(id), pipeline, id, this.now().toISOString())) as [string, BeginJob['outcome']];
-    if (outcome === 'started' || outcome === 'joined') {
-      if (outcome === 'started') await this.trackStatus(id, 'open');
+    if (outcome === 'started') {
+      await this.trackStatus(id, 'open');
       return { outcome, jobId };
     }
-    return { outcome };
+    if (outcome === 'joined') return { outcome, jobId };
+    return outcome === 'resolved' ? { outcome } : { outcome: 'missing' };
   }
 
   /** Like update(), but only while `jobId` is still the incident's current job. */

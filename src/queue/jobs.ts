@@ -41,6 +41,7 @@ export const MARK_JOB = 'mark';
 
 export const jobProgressSchema = z.object({
   incidentId: z.string(),
+  server: z.string(),
   pipeline: z.string(),
   attempt: z.number().int(),
   steps: z.array(stepViewSchema),

@@ -58,7 +58,7 @@ export function createProcessor(deps: ProcessorDeps): TriageProcessor {
     let writes: Promise<unknown> = Promise.resolve();
     const onProgress = (progress: StepProgress): void => {
       steps = applyStep(steps, progress);
-      const payload: JobProgress = { incidentId: data.incidentId, pipeline: data.pipeline, attempt, steps, ...(data.slack ? { slack: data.slack } : {}) };
+      const payload: JobProgress = { incidentId: data.incidentId, server: data.server, pipeline: data.pipeline, attempt, steps, ...(data.slack ? { slack: data.slack } : {}) };
       const snapshot = steps;
       // Chained so Redis sees progress in order; a slow Redis never blocks the pipeline itself.
       writes = writes

@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
@@ -6,11 +7,32 @@ import { Redis, type RedisOptions } from 'ioredis';
  * so a slash command during an outage gets an answer rather than hanging.
  */
 export function blockingConnection(url: string, name: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, connectionName: name, retryStrategy: reconnectDelay } satisfies RedisOptions);
+  return new Redis(url, { ...baseOptions(name), maxRetriesPerRequest: null });
 }
 
 export function commandConnection(url: string, name: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 2, connectionName: name, retryStrategy: reconnectDelay } satisfies RedisOptions);
+  return new Redis(url, { ...baseOptions(name), maxRetriesPerRequest: 2 });
+}
+
+/** Options (not a client) for BullMQ classes that should own, and close, their own connection. */
+export function blockingOptions(url: string, name: string): ConnectionOptions {
+  const u = new URL(url);
+  const db = Number(u.pathname.replace(/^\//, '') || '0');
+  return {
+    connectionName: name,
+    retryStrategy: reconnectDelay,
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(Number.isInteger(db) ? { db } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    maxRetriesPerRequest: null,
+  };
+}
+
+function baseOptions(name: string): RedisOptions {
+  return { connectionName: name, retryStrategy: reconnectDelay };
 }
 
 /** Reconnect quickly at first, then every 2 s, forever: Redis coming back is the normal ending. */

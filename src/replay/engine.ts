@@ -4,7 +4,6 @@
  * outcome per request. A target that hangs or dies during the replay is a finding, not an error:
  * the engine stops sending, records why, and returns normally.
  */
-import { setMaxListeners } from 'node:events';
 import { Pool, type Dispatcher } from 'undici';
 import { TriageError } from '../errors.js';
 import { markServerDied, type Outcome, type StopReason } from './outcome.js';
@@ -55,7 +54,7 @@ export interface ReplayDeps {
   clock?: Clock;
   onProgress?: (p: ReplayProgress) => void;
   progressIntervalMs?: number;
-  /** Scheduler polling window (see Scheduler); default 2 ms. */
+  /** Scheduler polling window (see Scheduler); default DEFAULT_SPIN_MS. */
   spinMs?: number;
 }
 
@@ -203,8 +202,8 @@ export async function runReplay(input: readonly ReplayRequest[], options: Replay
     : new Pool(url.origin, { connections: Math.min(opts.parallel, 4096), pipelining: 1, headersTimeout: 0, bodyTimeout: 0, connectTimeout: Math.min(opts.timeoutMs, 30_000) });
   const dispatcher = deps.dispatcher ?? ownDispatcher!;
 
-  const stopper = new AbortController();
-  setMaxListeners(0, stopper.signal);
+  const inFlight = new Set<AbortController>();
+  let abortReason: StopReason | null = null;
   const results: Array<RequestResult | undefined> = new Array(requests.length);
   const answered: number[] = [];
   let t0 = 0;
@@ -220,8 +219,9 @@ export async function runReplay(input: readonly ReplayRequest[], options: Replay
     if (reason === 'target-hung') hungAtMs ??= at;
     if (stopped || (reason !== 'signal' && !opts.stopWhenTargetGone)) return;
     stopped = { reason, atMs: at };
+    abortReason = reason;
     scheduler.stop();
-    stopper.abort(reason);
+    for (const ac of inFlight) ac.abort(reason);
   };
 
   const target: SendTarget = {
@@ -232,7 +232,11 @@ export async function runReplay(input: readonly ReplayRequest[], options: Replay
     clock,
     timeoutMs: opts.timeoutMs,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    stop: stopper.signal,
+    track(ac) {
+      if (abortReason) ac.abort(abortReason);
+      inFlight.add(ac);
+      return () => inFlight.delete(ac);
+    },
     onAnswer(at) {
       answered.push(at - t0);
       if (at < firstAnswerAt) firstAnswerAt = at;
@@ -304,22 +308,15 @@ function recordedE2e(req: ReplayRequest): number | null {
   return ms >= 0 ? round(ms) : null;
 }
 
-function base(req: ReplayRequest, plannedMs: number) {
+// One flat object literal per result (no spread): V8 keeps it a fast object, which matters at
+// thousands of requests per second.
+function toResult(req: ReplayRequest, t: StartTiming, m: Measured, t0: number): RequestResult {
   return {
     idx: req.index,
     rid: req.rid ?? null,
     unfinishedInDump: req.unfinished,
     stream: req.stream,
-    plannedStartMs: round(plannedMs),
-    recordedPromptTokens: req.recordedPromptTokens ?? null,
-    recordedCompletionTokens: req.recordedCompletionTokens ?? null,
-    recordedE2eMs: recordedE2e(req),
-  };
-}
-
-function toResult(req: ReplayRequest, t: StartTiming, m: Measured, t0: number): RequestResult {
-  return {
-    ...base(req, t.plannedMs),
+    plannedStartMs: round(t.plannedMs),
     actualStartMs: round(t.startedMs),
     startErrorMs: round(t.startedMs - t.readyMs),
     capDelayMs: round(t.readyMs - t.plannedMs),
@@ -330,6 +327,9 @@ function toResult(req: ReplayRequest, t: StartTiming, m: Measured, t0: number): 
     gaps: summariseGaps(m.gaps),
     promptTokens: m.promptTokens,
     completionTokens: m.completionTokens,
+    recordedPromptTokens: req.recordedPromptTokens ?? null,
+    recordedCompletionTokens: req.recordedCompletionTokens ?? null,
+    recordedE2eMs: recordedE2e(req),
     finishReason: m.finishReason,
     bytes: m.bytes,
     answeredAtMs: m.answeredAt === null ? null : round(m.answeredAt - t0),
@@ -339,7 +339,11 @@ function toResult(req: ReplayRequest, t: StartTiming, m: Measured, t0: number): 
 
 function notSent(req: ReplayRequest, plannedMs: number, reason: StopReason): RequestResult {
   return {
-    ...base(req, plannedMs),
+    idx: req.index,
+    rid: req.rid ?? null,
+    unfinishedInDump: req.unfinished,
+    stream: req.stream,
+    plannedStartMs: round(plannedMs),
     actualStartMs: null,
     startErrorMs: null,
     capDelayMs: null,
@@ -350,6 +354,9 @@ function notSent(req: ReplayRequest, plannedMs: number, reason: StopReason): Req
     gaps: null,
     promptTokens: null,
     completionTokens: null,
+    recordedPromptTokens: req.recordedPromptTokens ?? null,
+    recordedCompletionTokens: req.recordedCompletionTokens ?? null,
+    recordedE2eMs: recordedE2e(req),
     finishReason: null,
     bytes: 0,
     answeredAtMs: null,

@@ -18,8 +18,11 @@ export type Outcome =
    * finish_reason is `abort` (`abort-finish`).
    */
   | { kind: 'http-error'; status: number; source: 'status' | 'stream-error' | 'abort-finish'; message: string }
-  /** The per-request deadline (--timeout) passed in `phase`. */
-  | { kind: 'timeout'; phase: Phase; afterMs: number }
+  /**
+   * The per-request deadline (--timeout) passed in `phase`. `idleMs`: how long nothing had arrived
+   * on this request when the deadline hit (a stalled request, vs. one still streaming tokens).
+   */
+  | { kind: 'timeout'; phase: Phase; afterMs: number; idleMs: number }
   /** The connection broke (ECONNRESET, EPIPE, "other side closed") while the target was still up. */
   | { kind: 'reset'; phase: Phase; code: string; message: string }
   /** The connection was refused (nothing listening) and the target had never answered in this replay. */
@@ -90,7 +93,7 @@ export function errorText(err: unknown): string {
 export function classifyTransportError(err: unknown, phase: Phase, elapsedMs: number): Outcome {
   const code = errorCode(err);
   const message = errorText(err);
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return { kind: 'timeout', phase: 'connect', afterMs: elapsedMs };
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return { kind: 'timeout', phase: 'connect', afterMs: elapsedMs, idleMs: elapsedMs };
   if (REFUSED_CODES.has(code)) return { kind: 'refused', code, message };
   return { kind: 'reset', phase, code, message };
 }

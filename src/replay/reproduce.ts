@@ -3,10 +3,11 @@
  *
  * `reproduced` values, checked in this order (the first that applies wins; findings beat
  * "inconclusive" even when the replay was interrupted):
- *   'hang'   a request hit its deadline (--timeout) without a complete answer, or the target went a
- *            whole deadline without sending a byte. If the target also died, 'hang' still wins when
- *            the first timed-out request was sent before the death (a watchdog killing a hung
- *            server is the hang's consequence).
+ *   'hang'   a request hit its deadline (--timeout) STALLED: nothing had arrived on it for at least
+ *            min(5 s, timeout/2) (no status line, no first token, or tokens stopped), or the target
+ *            went a whole deadline without sending a byte on any request. If the target also died,
+ *            'hang' still wins when the first stalled request was sent before the death (a watchdog
+ *            killing a hung server is the hang's consequence).
  *   'crash'  the target died: refused connections after having answered (markServerDied).
  *   true     the target answered errors: 5xx, an error event in a stream, an `abort` finish reason,
  *            a reset connection, or a stream cut before [DONE]. (4xx is the replay being rejected,
@@ -14,7 +15,8 @@
  *   'inconclusive'  nothing above, and the replay could not judge: stopped by Ctrl-C before the
  *            end, the target never answered (wrong URL, not started), or every answer was 4xx
  *            (401/403: token; 400: the target rejects the recorded requests).
- *   'slow'   every request ok, and either the median stream TTFT >= 2 s (the triage method's TTFT
+ *   'slow'   a request was still receiving tokens when its deadline hit (too slow, not stalled), or
+ *            every request ok, and either the median stream TTFT >= 2 s (the triage method's TTFT
  *            threshold), or the dump had only finished requests and the replay's median e2e is
  *            >= 0.8 x the recorded e2e with a recorded median >= 2 s: the clean target is as slow as
  *            production was, so the slowness is in the request path, not production load.
@@ -86,7 +88,10 @@ export function isErrorFinding(o: Outcome): boolean {
 export function decide(run: ReplayRun): Verdict {
   const rs = run.results;
   const vsRecorded = compareWithRecorded(rs);
-  const timeouts = rs.filter((r) => r.outcome.kind === 'timeout');
+  const stallMs = Math.min(5000, run.options.timeoutMs / 2);
+  const isStall = (o: Outcome) => o.kind === 'timeout' && o.idleMs >= stallMs;
+  const timeouts = rs.filter((r) => isStall(r.outcome));
+  const flowing = rs.filter((r) => r.outcome.kind === 'timeout' && !isStall(r.outcome));
   const died = run.diedAtMs !== null;
   const firstTimeoutStart = timeouts.reduce((min, r) => Math.min(min, r.actualStartMs ?? Infinity), Infinity);
   const pick = (cands: RequestResult[], why: string) => trigger(run, cands, why);
@@ -97,8 +102,8 @@ export function decide(run: ReplayRun): Verdict {
     const stoppedAll = run.hungAtMs !== null ? '; the target then sent nothing at all for a whole deadline (stopped answering)' : '';
     return {
       reproduced: 'hang',
-      why: `${timeouts.length} request(s) got no complete answer within ${secs} s${stoppedAll}${died ? '; the target died afterwards' : ''}`,
-      trigger: pick(timeouts, 'first request to hit its deadline without an answer'),
+      why: `${timeouts.length} request(s) stalled and got no complete answer within ${secs} s${stoppedAll}${died ? '; the target died afterwards' : ''}`,
+      trigger: pick(timeouts, 'first request to stall until its deadline'),
       vsRecorded,
     };
   }
@@ -118,6 +123,14 @@ export function decide(run: ReplayRun): Verdict {
   if (errors.length) {
     const kinds = [...new Set(errors.map((r) => describeOutcome(r.outcome)))].slice(0, 3).join('; ');
     return { reproduced: true, why: `${errors.length} request(s) failed on the server side: ${kinds}`, trigger: pick(errors, 'first request the server failed'), vsRecorded };
+  }
+  if (flowing.length) {
+    return {
+      reproduced: 'slow',
+      why: `${flowing.length} request(s) were still receiving tokens when their ${Math.round(run.options.timeoutMs / 1000)} s deadline passed (slow, not stalled)`,
+      trigger: pick(flowing, 'first request still streaming at its deadline'),
+      vsRecorded,
+    };
   }
   if (run.stopped?.reason === 'signal') {
     const sent = rs.filter((r) => r.actualStartMs !== null).length;

@@ -60,6 +60,13 @@ export function planOffsets(requests: readonly ReplayRequest[], speed: number): 
   });
 }
 
+/**
+ * The last millisecond before a planned start is polled with setImmediate (setTimeout alone is
+ * ~1 ms late at best). CPU cost is bounded by min(1, request rate x 1 ms); under heavy CPU
+ * contention polling can hurt (see bench/replay.bench.ts), so it stays short.
+ */
+export const DEFAULT_SPIN_MS = 1;
+
 /** When a request actually started, relative to its plan (all ms since t0). */
 export interface StartTiming {
   plannedMs: number;
@@ -110,7 +117,7 @@ export class Scheduler {
     this.parallel = options.parallel;
     this.clock = options.clock;
     this.launchFn = options.launch;
-    this.spinMs = options.spinMs ?? 2;
+    this.spinMs = options.spinMs ?? DEFAULT_SPIN_MS;
   }
 
   /** Requests started so far (the rest were never sent if the scheduler was stopped). */

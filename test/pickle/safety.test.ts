@@ -132,7 +132,8 @@ describe('nesting 200 000 deep: no recursion, bounded', () => {
 
 describe('resource bounds', () => {
   it('allocation, memo and time limits are enforced', async () => {
-    expect((await failure(readPickleFile(fx.file('shared_big.pkl'), { limits: { maxAllocBytes: 50_000 } }))).code).toBe('E_LIMIT');
+    const eager = { lazyTextBytes: Infinity, limits: { maxAllocBytes: 50_000 } };
+    expect((await failure(readPickleFile(fx.file('shared_big.pkl'), eager))).code).toBe('E_LIMIT');
     expect((await failure(readPickleFile(fx.file('deep_chain.pkl'), { limits: { maxMemo: 1000 } }))).message).toMatch(/memo size limit/);
     expect((await failure(readPickleFile(fx.file('deep_chain.pkl'), { limits: { maxTimeMs: 0 } }))).message).toMatch(/time limit/);
     expect((await failure(readPickleFile(fx.file('crash_dump_p4.pkl'), { limits: { maxContainerLength: 3 } }))).message).toMatch(/container length/);

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PyBytes,
@@ -6,6 +7,7 @@ import {
   PyObject,
   PyOutOfBandBuffer,
   PySet,
+  PyText,
   PyTuple,
   pickleToJson,
   readPickle,
@@ -85,6 +87,39 @@ describe('values written by CPython, protocols 0-5', () => {
       inline: { $bytes: Buffer.from('in band').toString('base64'), length: 7 },
     });
     expect(fx.manifest.values['oob_p5.pkl']).toEqual({ buffers: 2 });
+  });
+
+  it('long strings stay in the file as PyText and decode to the same text as eager reading', async () => {
+    for (const name of ['crash_dump_p4.pkl', 'crash_dump_p2.pkl', 'values_p5.pkl']) {
+      const lazy = await readPickleFile(fx.file(name), { lazyTextBytes: 8 });
+      const eager = await readPickleFile(fx.file(name), { lazyTextBytes: Infinity });
+      expect(pickleToJson(lazy.value), name).toEqual(pickleToJson(eager.value));
+    }
+    const { value } = await readPickleFile(fx.file('shared_big.pkl'));
+    const first = (value as PickleValue[])[0] as PyText;
+    expect(first).toBeInstanceOf(PyText);
+    expect(first.byteLength).toBe(100_000);
+    expect(first.preview(5)).toBe('xxxxx');
+    expect(first.toString()).toBe('x'.repeat(100_000));
+  });
+
+  it('a preview never ends in half a character', async () => {
+    const { value } = await readPickleFile(fx.file('values_p4.pkl'), { lazyTextBytes: 4 });
+    const texts = get(value, 'text') as PickleValue[];
+    const emoji = texts.find((t) => t instanceof PyText && t.toString().startsWith('emoji')) as PyText;
+    expect(emoji.preview(7)).toBe('emoji ');
+    expect(emoji.preview(8)).toBe('emoji 🚀');
+    const cjk = texts.find((t) => t instanceof PyText && t.toString().startsWith('中')) as PyText;
+    expect(cjk.preview(1)).toBe('中');
+  });
+
+  it('refuses to decode text from a file that changed after reading', async () => {
+    const copy = path.join(fx.dir, 'changing.pkl');
+    copyFileSync(fx.file('shared_big.pkl'), copy);
+    const { value } = await readPickleFile(copy);
+    const text = (value as PickleValue[])[0] as PyText;
+    writeFileSync(copy, readFileSync(fx.file('shared_big.pkl')).subarray(0, 1000));
+    expect(() => text.toString()).toThrowError(expect.objectContaining({ code: 'E_BAD_INPUT' }));
   });
 
   it('reads the sglang dataclasses of a crash dump as records with fields', async () => {

@@ -19,6 +19,27 @@ afterEach(async () => {
 const replay = (requests: Parameters<typeof runReplay>[0], options: ReplayOptions, sig = new AbortController().signal) =>
   runReplay(requests, options, { signal: sig });
 
+/** Sends the SSE headers and one token, then nothing. */
+async function startSilentAfterFirstToken() {
+  const sockets = new Set<import('node:net').Socket>();
+  const srv = http.createServer((rq, rs) => {
+    rq.resume();
+    rq.on('end', () => {
+      rs.writeHead(200, { 'content-type': 'text/event-stream' });
+      rs.write('data: {"text":"a","meta_info":{"completion_tokens":1,"finish_reason":null}}\n\n');
+    });
+  });
+  srv.on('connection', (c) => sockets.add(c));
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
+    close: async () => {
+      for (const c of sockets) c.destroy();
+      await new Promise<void>((r) => srv.close(() => r()));
+    },
+  };
+}
+
 const HELLO_768 = 'hello '.repeat(768).trimEnd();
 const trigger = (createdAt: number) =>
   req(createdAt, { body: { text: `${HELLO_768} `, sampling_params: { max_new_tokens: 8 } }, recordedPromptTokens: 769, unfinished: true, finishedAt: undefined, rid: 'trigger' });
@@ -64,6 +85,23 @@ describe('deadlines and hangs', () => {
     const o = run.results[0]!.outcome;
     expect(o).toMatchObject({ kind: 'timeout', phase: 'body' });
     expect(run.results[0]!.ttftMs).not.toBeNull();
+    // Tokens were still flowing at the deadline: too slow, not a hang.
+    expect(o.kind === 'timeout' && o.idleMs).toBeLessThan(200);
+    expect(decide(run).reproduced).toBe('slow');
+  });
+
+  it('a stream whose tokens stop mid-decode is a stall (hang)', async () => {
+    const s = await fake({ tokens: 3, tokenGapMs: 5 });
+    // A server that sends one token and then goes silent.
+    const silent = await startSilentAfterFirstToken();
+    try {
+      const run = await replay([req(1, { stream: true, body: { text: 'x' } })], { target: silent.url, timeoutMs: 400 });
+      expect(run.results[0]!.outcome).toMatchObject({ kind: 'timeout', phase: 'body' });
+      expect(decide(run).reproduced).toBe('hang');
+    } finally {
+      await silent.close();
+    }
+    void s;
   });
 });
 

@@ -135,13 +135,22 @@ export interface NcclKernelInfo {
   protocol?: string;
 }
 
-/** ncclDevKernel_AllGather_RING_LL → { collective: AllGather, algorithm: RING, protocol: LL }. */
+const NCCL_ALGORITHMS = ['COLLNET_DIRECT', 'COLLNET_CHAIN', 'NVLS_TREE', 'NVLS', 'RING', 'TREE', 'PAT'];
+const NCCL_PROTOCOLS = ['LL128', 'LL', 'SIMPLE'];
+
+/**
+ * ncclDevKernel_AllGather_RING_LL → { AllGather, RING, LL }; newer builds add the reduction and type,
+ * ncclDevKernel_AllReduce_Sum_f32_RING_LL → { AllReduce, RING, LL }; older ncclKernel_… the same.
+ */
 export function parseNcclKernel(bareName: string): NcclKernelInfo | null {
-  const m = /^nccl(?:Dev)?Kernel_([A-Za-z]+)(?:_([A-Z_]+?))?(?:_(LL128|LL|SIMPLE))?(?:_\w+)?$/.exec(bareName);
+  const m = /^nccl(?:Dev)?Kernel_([A-Za-z]+)(?:_(.*))?$/.exec(bareName);
   if (!m?.[1]) return /^nccl/i.test(bareName) ? { collective: 'unknown' } : null;
-  const info: NcclKernelInfo = { collective: m[1] };
-  if (m[2]) info.algorithm = m[2];
-  if (m[3]) info.protocol = m[3];
+  const info: NcclKernelInfo = { collective: m[1] === 'Generic' ? 'unknown' : m[1] };
+  const rest = `_${m[2] ?? ''}_`;
+  const algorithm = NCCL_ALGORITHMS.find((a) => rest.includes(`_${a}_`));
+  if (algorithm) info.algorithm = algorithm;
+  const protocol = NCCL_PROTOCOLS.find((p) => rest.includes(`_${p}_`));
+  if (protocol) info.protocol = protocol;
   return info;
 }
 

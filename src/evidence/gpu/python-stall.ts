@@ -69,7 +69,9 @@ export function stallPointOf(thread: PyThreadStack): StallPoint {
     return point;
   }
   const top = named[0];
-  if (waitingForRequests || thread.status === 'idle' || (top && IDLE_FRAME.test(frameName(top)))) {
+  // Innermost frame is the scheduler loop itself: it sits in a builtin (sleep, poll) between steps.
+  const betweenSteps = top !== undefined && thread.status !== 'active' && SCHEDULER_LOOP.test(frameName(top));
+  if (waitingForRequests || betweenSteps || thread.status === 'idle' || (top && IDLE_FRAME.test(frameName(top)))) {
     point.kind = 'idle';
     if (top) point.frame = frameLabel(top);
     return point;

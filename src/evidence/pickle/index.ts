@@ -20,7 +20,15 @@ export interface ReadPickleOptions {
   sliceMs?: number;
   /** Bytes of the sliding file window (file input only). */
   windowBytes?: number;
+  /**
+   * Strings of at least this many encoded bytes come out as PyText: a reference into the input,
+   * decoded on demand (from a file input, read from the file again). Default 4096; Infinity decodes
+   * every string while reading. From a buffer input, PyBytes are views of it too.
+   */
+  lazyTextBytes?: number;
 }
+
+export const DEFAULT_LAZY_TEXT_BYTES = 4096;
 
 export interface PickleResult {
   value: PickleValue;
@@ -59,7 +67,7 @@ async function runMachine(source: ByteSource, options: ReadPickleOptions): Promi
   const limits = resolveLimits(source.size, options.limits);
   const sliceMs = options.sliceMs ?? 50;
   throwIfAborted(options.signal, 'pickle read');
-  const machine = new PickleMachine(source, limits);
+  const machine = new PickleMachine(source, limits, options.lazyTextBytes ?? DEFAULT_LAZY_TEXT_BYTES);
   for (;;) {
     const done = machine.run(sliceMs);
     if (done) return { ...done, inputBytes: source.size };

@@ -4,7 +4,7 @@
  * is interpreted as that data; every other callable becomes an inert PyObject record. `os.system`
  * REDUCEd with a command is a record holding the class ref and the command string, nothing more.
  */
-import { PyBytes, PyGlobal, PyObject, PySet, PyTuple, type Construction, type PickleValue, type PyDict } from './values.js';
+import { PyBytes, PyGlobal, PyObject, PySet, PyText, PyTuple, type Construction, type PickleValue, type PyDict } from './values.js';
 
 /**
  * Python 2 module names that Python 3 writes for protocols < 3 (fix_imports), mapped back the way
@@ -155,7 +155,8 @@ function dictFromPairs(value: PickleValue | undefined): PyDict | undefined {
 
 /** bytes(b) / bytearray(b) / _codecs.encode(text, 'latin1') / bytearray(text, 'latin-1'). */
 function bytesFrom(args: PickleValue[], mutable: boolean): PyBytes | undefined {
-  const [first, encoding] = args;
+  const [head, encoding] = args;
+  const first = head instanceof PyText ? head.toString() : head;
   if (first instanceof PyBytes) return new PyBytes(first.data, mutable);
   if (typeof first === 'string' && typeof encoding === 'string') {
     const enc = encoding.toLowerCase().replace(/[-_]/g, '');

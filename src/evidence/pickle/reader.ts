@@ -6,7 +6,7 @@
 import { badPickle, pickleLimit } from './limits.js';
 import { build, dictTarget, listTarget, makeGlobal, newObject, reduce, setTarget } from './objects.js';
 import { HIGHEST_PROTOCOL, OP } from './opcodes.js';
-import { MachineState, OBJECT_COST } from './state.js';
+import { keyOf, MachineState, OBJECT_COST } from './state.js';
 import { decodeRawUnicodeEscape, decodeStringLiteral, parseFloatLine, parseIntLine, parseLongLine } from './text-ops.js';
 import { PyBytes, PyExtensionRef, PyOutOfBandBuffer, PyPersistentRef, PySet, PyTuple, type PickleValue, type PyDict } from './values.js';
 
@@ -226,11 +226,14 @@ export class PickleMachine extends MachineState {
           break;
         }
         case OP.APPENDS: {
-          const items = this.popToMark();
-          const list = listTarget(this.top());
+          // Items move straight from the stack into the list (no temporary array per batch).
+          const mark = this.popMark();
+          const list = listTarget(this.below(mark));
           if (list === null) throw this.bad('APPENDS target is not a list');
-          this.grow(list.length + items.length);
-          for (let i = 0; i < items.length; i++) list.push(items[i]!);
+          this.grow(list.length + stack.length - mark);
+          this.charge(8 * (stack.length - mark));
+          for (let i = mark; i < stack.length; i++) list.push(stack[i]!);
+          stack.length = mark;
           break;
         }
         case OP.EMPTY_DICT:
@@ -238,9 +241,9 @@ export class PickleMachine extends MachineState {
           this.push(new Map());
           break;
         case OP.DICT: {
-          const items = this.popToMark();
+          const mark = this.popMark();
           const dict: PyDict = new Map();
-          this.setPairs(dict, items);
+          this.setPairs(dict, mark);
           this.push(dict);
           break;
         }
@@ -250,14 +253,14 @@ export class PickleMachine extends MachineState {
           const dict = dictTarget(this.top());
           if (dict === null) throw this.bad('SETITEM target is not a dict');
           this.grow(dict.size + 1);
-          dict.set(key, value);
+          dict.set(keyOf(key), value);
           break;
         }
         case OP.SETITEMS: {
-          const items = this.popToMark();
-          const dict = dictTarget(this.top());
+          const mark = this.popMark();
+          const dict = dictTarget(this.below(mark));
           if (dict === null) throw this.bad('SETITEMS target is not a dict');
-          this.setPairs(dict, items);
+          this.setPairs(dict, mark);
           break;
         }
         case OP.EMPTY_SET:
@@ -283,8 +286,8 @@ export class PickleMachine extends MachineState {
           break;
         }
         case OP.STACK_GLOBAL: {
-          const name = this.pop();
-          const module = this.pop();
+          const name = keyOf(this.pop());
+          const module = keyOf(this.pop());
           if (typeof module !== 'string' || typeof name !== 'string') throw this.bad('STACK_GLOBAL needs two strings');
           this.push(makeGlobal(module, name));
           break;

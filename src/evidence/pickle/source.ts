@@ -1,4 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { TriageError } from '../../errors.js';
+import type { TextStore } from './values.js';
 
 /**
  * Where the reader's bytes come from. The reader asks for a window that holds at least `need`
@@ -6,8 +8,10 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
  * dump never needs a 200 MB buffer next to the strings decoded from it (CPython's unpickler reads
  * frame by frame the same way).
  */
-export interface ByteSource {
+export interface ByteSource extends TextStore {
   readonly size: number;
+  /** The buffers handed out never change (so values may keep views into them instead of copies). */
+  readonly stable: boolean;
   /** A buffer and the range of it that starts at `offset`; fewer than `need` bytes only at end of input. */
   window(offset: number, need: number): { buf: Buffer; start: number; end: number };
   close(): void;
@@ -15,11 +19,15 @@ export interface ByteSource {
 
 export class BufferSource implements ByteSource {
   readonly size: number;
+  readonly stable = true;
   constructor(private readonly buf: Buffer) {
     this.size = buf.length;
   }
   window(offset: number): { buf: Buffer; start: number; end: number } {
     return { buf: this.buf, start: offset, end: this.buf.length };
+  }
+  read(offset: number, length: number): Buffer {
+    return this.buf.subarray(offset, offset + length);
   }
   close(): void {}
 }
@@ -28,19 +36,24 @@ export const DEFAULT_WINDOW_BYTES = 4 * 1024 * 1024;
 
 export class FileSource implements ByteSource {
   readonly size: number;
+  readonly stable = false;
   private fd: number | null;
   private win: Buffer;
   /** Absolute file offset of win[0], and how many bytes of win are valid. */
   private winBase = 0;
   private winFilled = 0;
 
+  private readonly mtimeMs: number;
+
   constructor(
-    file: string,
+    private readonly file: string,
     private readonly windowBytes = DEFAULT_WINDOW_BYTES,
   ) {
     this.fd = openSync(file, 'r');
     try {
-      this.size = fstatSync(this.fd).size;
+      const info = fstatSync(this.fd);
+      this.size = info.size;
+      this.mtimeMs = info.mtimeMs;
     } catch (err) {
       this.close();
       throw err;
@@ -75,6 +88,32 @@ export class FileSource implements ByteSource {
       this.winFilled += n;
     }
     return { buf: this.win, start: 0, end: this.winFilled };
+  }
+
+  /**
+   * Bytes for a PyText, read from the file when asked (also after the parse closed it). Refuses if the
+   * file was replaced or rewritten since, rather than return some other text.
+   */
+  read(offset: number, length: number): Buffer {
+    const fd = this.fd ?? openSync(this.file, 'r');
+    try {
+      if (this.fd === null) {
+        const info = fstatSync(fd);
+        if (info.size !== this.size || info.mtimeMs !== this.mtimeMs) {
+          throw new TriageError('E_BAD_INPUT', `${this.file} changed after it was read; read it again`);
+        }
+      }
+      const out = Buffer.allocUnsafe(length);
+      let filled = 0;
+      while (filled < length) {
+        const n = readSync(fd, out, filled, length - filled, offset + filled);
+        if (n <= 0) throw new TriageError('E_BAD_INPUT', `${this.file} is shorter than when it was read`);
+        filled += n;
+      }
+      return out;
+    } finally {
+      if (this.fd === null) closeSync(fd);
+    }
   }
 
   close(): void {

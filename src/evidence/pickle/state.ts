@@ -7,7 +7,7 @@ import { badPickle, pickleLimit, type PickleLimits } from './limits.js';
 import { opcodeName } from './opcodes.js';
 import type { ByteSource } from './source.js';
 import { decodeSignedLE } from './text-ops.js';
-import type { PickleValue, PyDict } from './values.js';
+import { PyText, type PickleValue, type PyDict } from './values.js';
 
 /**
  * Buffer's own decoders, without toString()'s argument juggling (measurably faster for the many
@@ -59,6 +59,8 @@ export class MachineState {
   constructor(
     protected readonly source: ByteSource,
     protected readonly limits: PickleLimits,
+    /** Strings of this many encoded bytes or more stay bytes (PyText). */
+    protected readonly lazyTextBytes: number,
     startedAt = performance.now(),
   ) {
     this.deadline = startedAt + limits.maxTimeMs;
@@ -131,7 +133,15 @@ export class MachineState {
     this.need(n);
   }
 
-  protected text(n: number, encoding: 'utf8' | 'latin1'): string {
+  protected text(n: number, encoding: 'utf8' | 'latin1'): string | PyText {
+    if (n >= this.lazyTextBytes) {
+      // Long text is only located here, not read: PyText fetches it from the source when asked.
+      const left = this.remaining();
+      if (n > left) throw this.bad(`truncated ${opcodeName(this.op)} (claims ${n} bytes, ${left} remain)`);
+      const text = new PyText(this.source, this.here(), n, encoding);
+      this.skip(n);
+      return text;
+    }
     this.payload(n);
     const start = this.pos;
     this.pos = start + n;
@@ -139,12 +149,25 @@ export class MachineState {
     return encoding === 'utf8' ? buf.utf8Slice(start, start + n) : buf.latin1Slice(start, start + n);
   }
 
+  /** Moves past `n` bytes that are known to be in the input, without reading them. */
+  private skip(n: number): void {
+    if (this.end - this.pos >= n) this.pos += n;
+    else this.load(this.here() + n, 1);
+  }
+
+  /** Bytes at [start, start+n) that stay valid: a view when the source never slides, else a copy. */
+  private slice(start: number, n: number): Buffer {
+    if (this.source.stable) return this.buf.subarray(start, start + n);
+    const copy = Buffer.allocUnsafe(n);
+    this.buf.copy(copy, 0, start, start + n);
+    return copy;
+  }
+
   protected bytes(n: number): Buffer {
     this.payload(n);
-    const copy = Buffer.allocUnsafe(n);
-    this.buf.copy(copy, 0, this.pos, this.pos + n);
+    const out = this.slice(this.pos, n);
     this.pos += n;
-    return copy;
+    return out;
   }
 
   /** A protocol-0 argument line without its "\n" (and a Windows "\r"), decoded as latin1. */
@@ -220,10 +243,21 @@ export class MachineState {
     return items;
   }
 
-  protected setPairs(dict: PyDict, items: PickleValue[]): void {
-    if (items.length % 2 !== 0) throw this.bad(`odd number of items for ${opcodeName(this.op)}`);
-    this.grow(dict.size + items.length / 2);
-    for (let i = 0; i < items.length; i += 2) dict.set(items[i]!, items[i + 1]!);
+  /** Moves the key/value pairs above `mark` from the stack into `dict`. */
+  protected setPairs(dict: PyDict, mark: number): void {
+    const stack = this.stack;
+    const count = stack.length - mark;
+    if (count % 2 !== 0) throw this.bad(`odd number of items for ${opcodeName(this.op)}`);
+    this.grow(dict.size + count / 2);
+    this.charge(8 * count);
+    for (let i = mark; i < stack.length; i += 2) dict.set(keyOf(stack[i]!), stack[i + 1]!);
+    stack.length = mark;
+  }
+
+  /** The value just below a popped mark (the list or dict that APPENDS/SETITEMS extend). */
+  protected below(mark: number): PickleValue {
+    if (mark <= this.fence) throw this.bad(`stack underflow in ${opcodeName(this.op)}`);
+    return this.stack[mark - 1]!;
   }
 
   protected memoSet(index: number, value: PickleValue): void {
@@ -268,4 +302,9 @@ export class MachineState {
   protected limit(what: string): TriageError {
     return pickleLimit(what, this.opAt, this.op);
   }
+}
+
+/** Dict keys are looked up by value, so a (rare) long key is decoded rather than kept lazy. */
+export function keyOf(key: PickleValue): PickleValue {
+  return key instanceof PyText ? key.toString() : key;
 }

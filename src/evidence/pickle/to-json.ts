@@ -19,7 +19,7 @@
  *   a container inside itself    → {"$cycle": "<type>"}
  */
 import { TriageError } from '../../errors.js';
-import { PyBytes, PyExtensionRef, PyGlobal, PyObject, PyOutOfBandBuffer, PyPersistentRef, PySet, PyTuple, type PickleValue } from './values.js';
+import { PyBytes, PyExtensionRef, PyGlobal, PyObject, PyOutOfBandBuffer, PyPersistentRef, PySet, PyText, PyTuple, type PickleValue } from './values.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -69,6 +69,10 @@ export function pickleToJson(value: PickleValue, options: ToJsonOptions = {}): J
     if (++nodes > opts.maxNodes) throw limit(`more than ${opts.maxNodes} values`);
     if (v === null || typeof v === 'boolean') return v;
     if (typeof v === 'string') return countString(v);
+    if (v instanceof PyText) {
+      if (chars + v.byteLength / 3 > opts.maxStringChars) throw limit(`more than ${opts.maxStringChars} characters of strings`);
+      return countString(v.toString());
+    }
     if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
     if (typeof v === 'bigint') return countString(v.toString());
     if (v instanceof PyGlobal) return countString(v.qualname);
@@ -150,6 +154,7 @@ function mapEntries(map: Map<PickleValue, PickleValue>): Entries {
 /** Python json.dumps' rules for scalar keys; null for keys JSON cannot name (tuples, objects). */
 function keyText(key: PickleValue): string | null {
   if (typeof key === 'string') return key;
+  if (key instanceof PyText) return key.toString();
   if (key === null) return 'null';
   if (typeof key === 'boolean') return key ? 'true' : 'false';
   if (typeof key === 'number') return Number.isFinite(key) ? String(key) : String(key);

@@ -3,7 +3,7 @@
  * "class" is only its dotted name, and an object is only the arguments and state the pickle gave it.
  *
  * Python → here:
- *   None/bool/float/str  → null/boolean/number/string
+ *   None/bool/float/str  → null/boolean/number/string (a str of lazyTextBytes or more → PyText)
  *   int                  → number when it is a safe integer, else bigint
  *   list                 → PickleValue[]
  *   dict                 → Map (keys keep their Python type; insertion order kept)
@@ -16,6 +16,7 @@ export type PickleScalar = null | boolean | number | bigint | string;
 
 export type PickleValue =
   | PickleScalar
+  | PyText
   | PickleValue[]
   | PyDict
   | PyTuple
@@ -28,6 +29,47 @@ export type PickleValue =
   | PyOutOfBandBuffer;
 
 export type PyDict = Map<PickleValue, PickleValue>;
+
+/** Where a PyText's bytes live: the caller's buffer, or the dump file itself. */
+export interface TextStore {
+  /** `length` bytes from absolute input `offset` (may throw if a file changed since it was read). */
+  read(offset: number, length: number): Buffer;
+}
+
+/**
+ * A Python str too long to decode while reading (prompts, outputs): a reference to its encoded bytes
+ * in the input, decoded on demand. Dumps are mostly such text, and a summary needs only previews,
+ * so a 200 MB dump reads without a second copy of itself in memory (docs/pickle-evaluation.md).
+ */
+export class PyText {
+  constructor(
+    private readonly store: TextStore,
+    /** Absolute offset of the first byte in the input. */
+    readonly offset: number,
+    readonly byteLength: number,
+    readonly encoding: 'utf8' | 'latin1',
+  ) {}
+
+  /** The encoded bytes (a view of a buffer input, or a fresh read of a file input). */
+  bytes(): Buffer {
+    return this.store.read(this.offset, this.byteLength);
+  }
+
+  toString(): string {
+    return this.bytes().toString(this.encoding);
+  }
+
+  /** The first `chars` characters (UTF-16 units), decoding only what that needs. */
+  preview(chars: number): string {
+    const take = Math.min(this.byteLength, chars * 4);
+    let text = this.store.read(this.offset, take).toString(this.encoding);
+    if (take < this.byteLength && text.endsWith('\uFFFD')) text = text.slice(0, -1); // a cut multi-byte character
+    if (text.length <= chars) return text;
+    text = text.slice(0, chars);
+    const last = text.charCodeAt(text.length - 1);
+    return last >= 0xd800 && last <= 0xdbff ? text.slice(0, -1) : text;
+  }
+}
 
 export class PyTuple {
   constructor(readonly items: PickleValue[]) {}
@@ -42,7 +84,7 @@ export class PySet {
 
 export class PyBytes {
   constructor(
-    /** A copy owned by this value (never a view of the reader's window). */
+    /** Owned by this value, or a view of a caller's input buffer (never of the reader's sliding window). */
     readonly data: Buffer,
     /** bytearray rather than bytes. */
     readonly mutable: boolean,
@@ -170,6 +212,27 @@ export function asNumber(value: PickleValue | undefined): number | undefined {
   return undefined;
 }
 
+/** A str value as a JS string (decoding a PyText), else undefined. */
 export function asString(value: PickleValue | undefined): string | undefined {
-  return typeof value === 'string' ? value : undefined;
+  if (typeof value === 'string') return value;
+  if (value instanceof PyText) return value.toString();
+  return undefined;
+}
+
+export function isText(value: PickleValue | undefined): value is string | PyText {
+  return typeof value === 'string' || value instanceof PyText;
+}
+
+/** Length in characters of a str value (UTF-8 bytes for a PyText, which is close for prompts), else 0. */
+export function textLength(value: PickleValue | undefined): number {
+  if (typeof value === 'string') return value.length;
+  if (value instanceof PyText) return value.byteLength;
+  return 0;
+}
+
+/** The first `chars` characters of a str value without decoding the rest. */
+export function textPreview(value: PickleValue | undefined, chars: number): string | undefined {
+  if (typeof value === 'string') return value.length <= chars ? value : value.slice(0, chars);
+  if (value instanceof PyText) return value.preview(chars);
+  return undefined;
 }

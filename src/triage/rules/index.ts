@@ -1,4 +1,5 @@
 import type { Rule } from '../rule.js';
+import { GPU_RULES } from './gpu-rules.js';
 import { generationStalledRule, replayDegradedRule, serverDownRule } from './health.js';
 import { replayRule } from './replay.js';
 import { computeSlowRule, queuePressureRule } from './slow.js';
@@ -11,4 +12,5 @@ export const RULES: readonly Rule[] = [
   computeSlowRule,
   queuePressureRule,
   replayRule,
+  ...GPU_RULES,
 ];

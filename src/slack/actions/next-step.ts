@@ -1,0 +1,40 @@
+import type { PipelineName } from '../../pipelines/types.js';
+import type { Skill } from '../../triage/report.js';
+import { INTRUSIVE_PIPELINES } from '../../queue/jobs.js';
+import { ACTIONS } from '../../../templates/blocks.js';
+import { ephemeral } from '../replies.js';
+import { startedReply } from '../start-reply.js';
+import type { ButtonAction } from './types.js';
+
+/**
+ * Which pipeline carries out a report's next skill. git-bisect needs a person to name the good
+ * and bad builds, so it is answered with its commands instead of being run.
+ */
+export const NEXT_PIPELINE: Record<Skill, PipelineName | null> = {
+  'collect-more': 'capture',
+  'debug-cuda-crash': 'crash',
+  'debug-distributed-hang': 'hang',
+  'llm-torch-profiler-analysis': 'slow',
+  'debug-serving-fault': 'replay',
+  'git-bisect': null,
+};
+
+/** "Run next step": start the pipeline the report routed to; intrusive ones are access-checked. */
+export const nextStepAction: ButtonAction = {
+  name: 'next-step',
+  actionId: ACTIONS.nextStep,
+  async run({ incident, user, channel }, deps) {
+    const report = incident.report;
+    if (!report) return ephemeral(`\`${incident.id}\` has no verdict yet; wait for the summary or run \`/triage route ${incident.id}\`.`, 'not-found', { incidentId: incident.id });
+    const pipeline = NEXT_PIPELINE[report.nextStep.skill];
+    if (!pipeline) {
+      const commands = report.nextStep.commands.length ? `\n\`\`\`${report.nextStep.commands.join('\n')}\`\`\`` : '';
+      return ephemeral(`\`${report.nextStep.skill}\` is run by a person: ${report.nextStep.why}${commands}`, 'ok', { incidentId: incident.id });
+    }
+    if (INTRUSIVE_PIPELINES.has(pipeline)) {
+      const decision = await deps.access.mayRunIntrusive(user);
+      if (!decision.allowed) return ephemeral(`:no_entry: ${pipeline} is intrusive and you may not start it: ${decision.reason}.`, 'forbidden', { detail: decision.reason, incidentId: incident.id });
+    }
+    return startedReply(await deps.incidents.runOn(incident, pipeline, { user, channel }), pipeline);
+  },
+};

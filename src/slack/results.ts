@@ -1,0 +1,153 @@
+import type { Job } from 'bullmq';
+import type { IncidentStore } from '../incident/store.js';
+import type { IncidentRecord, JobState, StepView } from '../incident/types.js';
+import type { Logger } from '../pipelines/types.js';
+import { jobProgressSchema, pipelineJobSchema, type PipelineJobData, type SlackTarget } from '../queue/jobs.js';
+import { failureMessage, noteMessage, summaryMessage, type SlackMessage } from '../../templates/blocks.js';
+import { renderReportMarkdown } from '../../templates/report-markdown.js';
+import { statusMessage } from '../../templates/status-blocks.js';
+import type { BotMetrics } from './metrics.js';
+import type { SlackPoster } from './poster.js';
+import { UpdateThrottle } from './throttle.js';
+
+export interface ResultPosterDeps {
+  store: IncidentStore;
+  poster: SlackPoster;
+  metrics: BotMetrics;
+  logger: Logger;
+  now: () => Date;
+  updateIntervalMs: number;
+}
+
+interface StatusUpdate {
+  channel: string;
+  ts: string;
+  message: SlackMessage;
+}
+
+/**
+ * Turns queue events into Slack: throttled redraws of a job's status message, then exactly one
+ * threaded summary (or failure notice) per job. "Exactly one" holds across event redelivery,
+ * reconcile passes and several bots: a Redis claim is taken before posting and given back if
+ * Slack could not be reached, so a later pass tries again.
+ */
+export class ResultPoster {
+  private readonly throttle: UpdateThrottle<StatusUpdate>;
+
+  constructor(private readonly deps: ResultPosterDeps) {
+    this.throttle = new UpdateThrottle<StatusUpdate>({
+      intervalMs: deps.updateIntervalMs,
+      send: async (_key, update) => {
+        await deps.poster.update(update.channel, update.ts, update.message);
+      },
+    });
+  }
+
+  /** A job reported progress: redraw its status message, at most once per interval. */
+  progress(host: string, data: unknown): void {
+    const parsed = jobProgressSchema.safeParse(data);
+    if (!parsed.success || !parsed.data.slack?.statusTs) return;
+    const p = parsed.data;
+    this.pushStatus(p.slack!, { incidentId: p.incidentId, server: p.server, host, pipeline: p.pipeline, jobState: 'running', attempt: p.attempt, steps: p.steps });
+  }
+
+  /** A retry was scheduled or a stalled job was put back: show it. */
+  async refresh(host: string, job: Job): Promise<void> {
+    const data = pipelineJobSchema.safeParse(job.data);
+    if (!data.success || !data.data.slack?.statusTs) return;
+    const incident = await this.deps.store.get(data.data.incidentId, { timeline: false });
+    if (!incident || incident.jobId !== job.id) return;
+    this.pushStatus(data.data.slack, viewOf(incident, host, incident.jobState ?? 'queued'));
+  }
+
+  async completed(host: string, job: Job): Promise<void> {
+    await this.once(job, 'completed', async (data, incident) => {
+      await this.finalStatus(data, incident, host, 'done');
+      const target = data.slack;
+      const channel = target?.channel ?? incident.channel;
+      const thread = target?.threadTs ?? incident.threadTs;
+      const report = incident.report;
+      const summary = report
+        ? summaryMessage(report, { id: incident.id, server: incident.server, host, pipeline: data.pipeline, ...(incident.incidentDir ? { incidentDir: incident.incidentDir } : {}) })
+        : noteMessage(`*${data.pipeline}* on *${incident.server}* finished without a report.`);
+      const posted = await this.deps.poster.post(channel, summary, thread);
+      if (!posted.ok) {
+        await this.deps.store.append(incident.id, { kind: 'slack', pipeline: data.pipeline, text: `summary not posted yet: ${posted.error}` });
+        return false;
+      }
+      await this.deps.store.update(incident.id, { summaryTs: posted.value });
+      if (report) {
+        const content = renderReportMarkdown(report, { incidentId: incident.id, server: incident.server, ...(incident.incidentDir ? { incidentDir: incident.incidentDir } : {}) });
+        const uploaded = await this.deps.poster.upload(channel, thread ?? posted.value, { filename: 'report.md', title: `${incident.id} report`, content });
+        if (!uploaded.ok) await this.deps.store.append(incident.id, { kind: 'slack', text: `report.md not attached: ${uploaded.error}` });
+      }
+      await this.deps.store.append(incident.id, { kind: 'done', pipeline: data.pipeline, text: report ? `${data.pipeline} done: ${report.problemClass} → ${report.nextStep.skill}` : `${data.pipeline} done` });
+      return true;
+    });
+  }
+
+  async failed(host: string, job: Job, reason: string): Promise<void> {
+    await this.once(job, 'failed', async (data, incident) => {
+      // A failed follow-up leaves an earlier verdict standing; a failed first capture fails the incident.
+      await this.deps.store.update(incident.id, { ...(incident.report || incident.status === 'resolved' ? {} : { status: 'failed' }) });
+      await this.deps.store.updateForJob(incident.id, job.id ?? '', { jobState: 'failed', failure: reason });
+      await this.finalStatus(data, { ...incident, failure: reason }, host, 'failed');
+      const attempts = Math.max(job.attemptsMade, 1);
+      const message = failureMessage({ id: incident.id, server: incident.server, host, pipeline: data.pipeline, ...(incident.incidentDir ? { incidentDir: incident.incidentDir } : {}) }, reason, attempts);
+      const posted = await this.deps.poster.post(data.slack?.channel ?? incident.channel, message, data.slack?.threadTs ?? incident.threadTs);
+      await this.deps.store.append(incident.id, { kind: 'failed', pipeline: data.pipeline, text: `${data.pipeline} failed after ${attempts} attempt(s): ${reason}` });
+      return posted.ok;
+    });
+  }
+
+  /** Sends whatever status redraws are pending (shutdown). */
+  drain(): Promise<void> {
+    return this.throttle.drain();
+  }
+
+  private async once(job: Job, outcome: 'completed' | 'failed', post: (data: PipelineJobData, incident: IncidentRecord) => Promise<boolean>): Promise<void> {
+    const data = pipelineJobSchema.safeParse(job.data);
+    if (!data.success || !job.id) return;
+    const { store, metrics, logger } = this.deps;
+    const incident = await store.get(data.data.incidentId, { timeline: false });
+    if (!incident) return;
+    const claim = `posted:${job.id}`;
+    if (!(await store.claim(incident.id, claim))) return;
+    metrics.jobs.inc({ state: outcome });
+    if (job.finishedOn) metrics.jobSeconds.observe({ pipeline: data.data.pipeline, outcome }, (job.finishedOn - job.timestamp) / 1000);
+    let delivered = false;
+    try {
+      delivered = await post(data.data, incident);
+    } catch (err) {
+      logger.error('posting a job result failed', { jobId: job.id, err });
+    }
+    if (!delivered) await store.releaseClaim(incident.id, claim);
+  }
+
+  private async finalStatus(data: PipelineJobData, incident: IncidentRecord, host: string, jobState: JobState): Promise<void> {
+    if (!data.slack?.statusTs) return;
+    const key = this.pushStatus(data.slack, viewOf(incident, host, jobState, data.pipeline));
+    await this.throttle.flush(key);
+  }
+
+  private pushStatus(target: SlackTarget, view: Omit<Parameters<typeof statusMessage>[0], 'at'>): string {
+    const ts = target.statusTs ?? '';
+    const key = `${target.channel}|${ts}`;
+    this.throttle.push(key, { channel: target.channel, ts, message: statusMessage({ ...view, at: this.deps.now().toISOString() }) });
+    return key;
+  }
+}
+
+function viewOf(incident: IncidentRecord, host: string, jobState: JobState, pipeline = incident.pipeline) {
+  const steps: StepView[] = incident.steps;
+  return {
+    incidentId: incident.id,
+    server: incident.server,
+    host,
+    pipeline,
+    jobState,
+    steps,
+    ...(incident.attempt ? { attempt: incident.attempt } : {}),
+    ...(incident.failure ? { failure: incident.failure } : {}),
+  };
+}

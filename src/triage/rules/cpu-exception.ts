@@ -1,0 +1,57 @@
+import type { Facts } from '../report.js';
+import { PRIORITY, type Rule } from '../rule.js';
+import { inSchedulerPath } from '../../evidence/gpu/tracebacks.js';
+import { hasReplayEvidence } from './gpu-evidence/common.js';
+import { debugModeCommands } from './gpu-evidence/commands.js';
+import { findGpuFault } from './gpu-evidence/fault.js';
+
+/**
+ * A CPU-side Python exception in the scheduler (run_batch / process_batch_result / the event loop) with no
+ * CUDA error anywhere → crash → debug-serving-fault, re-run with --debug-mode (dev-only).
+ */
+export const cpuExceptionRule: Rule = {
+  id: 'scheduler-cpu-exception',
+  evaluate(evidence, ctx) {
+    if (findGpuFault(evidence)) return null;
+    const logs = evidence.of('server-log');
+    if (logs.some((i) => i.data.oom.length || i.data.tracebacks.some((t) => t.cls === 'oom' || t.cls === 'cuda'))) return null;
+    let hit: { file: string; tb: (typeof logs)[number]['data']['tracebacks'][number]; ranks: string[] } | null = null;
+    for (const item of logs) {
+      const tb = item.data.tracebacks.find((t) => t.cls === 'cpu' && inSchedulerPath(t)) ?? item.data.tracebacks.find((t) => t.cls === 'cpu' && /hit an exception/.test(t.header ?? ''));
+      if (tb) {
+        hit = { file: item.file, tb, ranks: item.data.ranks };
+        break;
+      }
+    }
+    if (!hit) return null;
+    const { tb } = hit;
+    const tpRanks = hit.ranks.filter((r) => /TP\d+/.test(r));
+    const singleRank = tpRanks.length <= 1;
+    const innermost = tb.frames[tb.frames.length - 1];
+    const facts: Facts = {
+      exceptionType: tb.exceptionType,
+      exceptionMessage: tb.message.split('\n')[0] ?? '',
+      singleRank,
+    };
+    if (innermost) facts.exceptionFrame = `${innermost.function} (${innermost.file.split('/').slice(-3).join('/')}:${innermost.line})`;
+    if (tb.rank) facts.exceptionRank = tb.rank.label;
+    const schedulerFrame = [...tb.frames].reverse().find((f) => /^(run_batch|process_batch_result\w*|event_loop_\w+)$/.test(f.function));
+
+    return {
+      rule: this.id,
+      priority: PRIORITY.cpuException,
+      problemClass: 'crash',
+      strongestSignal: `${tb.header ? `${tb.header.replace(/\s*Traceback.*$/, '').slice(0, 160)} ` : ''}${tb.exceptionType}: ${facts.exceptionMessage}${innermost ? ` at ${facts.exceptionFrame}` : ''}`,
+      bestGuess: `A host-side Python bug in the scheduler${schedulerFrame ? ` (${schedulerFrame.function})` : ''}: ${tb.exceptionType} on this batch, no CUDA error involved.${singleRank ? '' : ' On a multi-rank server the other ranks then wait in their next collective; the exception is the cause.'}`,
+      ruledOut: ['a CUDA kernel fault: no CUDA error or coredump in the evidence', 'out of memory: no allocation failure'],
+      nextStep: {
+        skill: 'debug-serving-fault',
+        why: `Replay the trigger on a ${singleRank ? 'single-rank' : 'single-rank (if the model fits, else the same-size)'} clean target launched with --debug-mode (dev-only: never on production) to stop at the exception with the batch state.`,
+        commands: debugModeCommands(ctx, hasReplayEvidence(evidence)),
+      },
+      productionRisk: 'high: the scheduler died on this request shape; the server is down until restarted and the request will kill it again',
+      facts,
+      evidence: [{ file: hit.file, fact: `traceback at line ${tb.line}${tb.rank ? ` [${tb.rank.label}]` : ''}: ${tb.exceptionType}: ${facts.exceptionMessage} (frames: ${tb.frames.slice(-3).map((f) => f.function).join(' → ')})` }],
+    };
+  },
+};

@@ -1,0 +1,68 @@
+import type { EvidenceRef, Facts } from '../report.js';
+import { PRIORITY, type Rule } from '../rule.js';
+import { findCollectiveStall } from './gpu-evidence/collective.js';
+import { stallCollectionCommands } from './gpu-evidence/commands.js';
+import { crashThatExplainsAStall } from './gpu-evidence/crash-present.js';
+
+/**
+ * A scheduler that stopped making progress with no collective in sight (watchdog timeout, health check
+ * failures, a main thread parked in a device synchronize, busy GPUs next to idle ones) → hang, and the
+ * next step is to collect what would show the collective or the kernel: stacks, coredump, nvidia-smi.
+ */
+export const schedulerStallRule: Rule = {
+  id: 'scheduler-stall',
+  evaluate(evidence, ctx) {
+    const c = findCollectiveStall(evidence);
+    if (c.collectiveInSight) return null; // the collective-hang rule owns it
+    const refs: EvidenceRef[] = [];
+    const facts: Facts = {};
+    let signal: string | null = null;
+
+    for (const item of evidence.of('server-log')) {
+      const wd = item.data.watchdogTimeouts.find((w) => w.who === 'scheduler') ?? item.data.watchdogTimeouts[0];
+      if (wd) {
+        signal ??= `${wd.who} watchdog fired: ${wd.text}`;
+        facts.watchdogTimeoutS = wd.timeoutS;
+      }
+      const hc = item.data.healthCheckFailures[0];
+      if (hc) {
+        signal ??= `health check failed: ${hc.text}`;
+        refs.push({ file: item.file, fact: `health check failure (line ${hc.line}): ${hc.text}` });
+      }
+    }
+    const stuck = c.processes.filter((p) => p.state === 'waiting-on-gpu' || p.state === 'in-collective');
+    if (stuck.length) {
+      signal ??= `${stuck[0]!.who} main thread stuck: ${stuck[0]!.detail}`;
+      facts.stallPoint = stuck[0]!.detail;
+    }
+    if (c.utilisation) {
+      signal ??= `GPU utilisation asymmetry: GPU ${c.utilisation.busy.join(', ')} busy, GPU ${c.utilisation.idle.join(', ')} idle`;
+      facts.gpuUtilisation = c.utilisation.util;
+    }
+    if (!signal) return null;
+    if (c.divergentPids.length) facts.idlePids = c.divergentPids;
+
+    const dead = crashThatExplainsAStall(evidence);
+    const onlyUtilisation = !stuck.length && !refs.length && !evidence.of('server-log').some((i) => i.data.watchdogTimeouts.length);
+    return {
+      rule: this.id,
+      priority: dead ? PRIORITY.weak : onlyUtilisation ? PRIORITY.weak + 5 : PRIORITY.schedulerStall,
+      problemClass: 'hang',
+      strongestSignal: signal,
+      bestGuess: dead
+        ? `The stall follows a crash (${dead.fact}): fix that first.`
+        : stuck.some((p) => p.state === 'waiting-on-gpu')
+          ? 'The scheduler waits on the GPU (a synchronize that never returns): either a kernel that never finishes or, with several ranks, a collective a peer never joined. The stacks do not show which yet.'
+          : 'The scheduler stopped making progress; no collective or kernel is visible yet.',
+      ruledOut: [],
+      nextStep: {
+        skill: 'collect-more',
+        why: 'Nothing here shows the collective or kernel behind the stall. Take stacks of every scheduler (py-spy --native, else faulthandler), snapshot nvidia-smi twice, trigger a CUDA coredump through CUDA_COREDUMP_PIPE if enabled, and only then attach cuda-gdb (an attach disables the user-triggered coredump).',
+        commands: stallCollectionCommands(ctx, c.pids),
+      },
+      productionRisk: 'high: requests queue behind the stalled batch until the watchdog kills the server',
+      facts,
+      evidence: [...(dead ? [dead] : []), ...c.evidence, ...refs],
+    };
+  },
+};
