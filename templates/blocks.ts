@@ -104,5 +104,5 @@ export function openedMessage(incident: SummaryIncident & { createdBy: string })
 
 /** A one-line message (thread notes, ephemeral replies). */
 export function noteMessage(text: string): SlackMessage {
-  return { text: truncate(text.replace(/[*_`]/g, ''), 300), blocks: [section(text)] };
+  return { text: truncate(text, 300), blocks: [section(text)] };
 }

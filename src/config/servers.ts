@@ -29,6 +29,8 @@ export const serverSchema = z.strictObject({
   logFile: z.string().optional(),
   crashDumpDir: z.string().optional(),
   requestDumpDir: z.string().optional(),
+  /** Where CUDA coredumps land (SGLANG_CUDA_COREDUMP_DIR); default /tmp/sglang_cuda_coredumps. */
+  coredumpDir: z.string().optional(),
   /** A clean replay target for this server: its URL and how to start it. */
   replay: z
     .strictObject({

@@ -2,55 +2,51 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readIncidentFile, writeIncidentFile } from '../incident/incident-file.js';
-import { incidentPaths, newIncidentId } from '../incident/layout.js';
+import { incidentPaths, newIncidentId, type IncidentPaths } from '../incident/layout.js';
 import { captureStep, tokenFor } from './capture-step.js';
+import { collectDumps, collectHangEvidence, collectServerLog, inspectNewestCoredumps, summariseDumpsInto } from './host-evidence.js';
 import { routeStep } from './route-step.js';
 import { runStep, updateIncident } from './steps.js';
 import type { PipelineDeps, PipelineRequest, PipelineResult, ProgressSink } from './types.js';
 
 export type { PipelineDeps, PipelineRequest, PipelineResult, ProgressSink } from './types.js';
 
-const CAPTURE_STEP_DEADLINE_MS = 120_000;
-const ROUTE_STEP_DEADLINE_MS = 300_000;
+const MINUTE = 60_000;
+const DEFAULT_COREDUMP_DIR = '/tmp/sglang_cuda_coredumps';
+
+type StepCtx = { incidentDir: string; deps: PipelineDeps; signal: AbortSignal; onProgress: ProgressSink };
 
 /**
  * The one pipeline runner: the CLI calls it in-process, the worker calls it inside a BullMQ job.
- * Each step writes evidence into the incident folder, then the folder is routed.
+ * Each step writes evidence into the incident folder; the folder is routed at the end.
+ *
+ *   capture  baseline (or live) bundle → route
+ *   auto     bundle → server log → crash dumps → dump summary → CUDA coredumps → route   (read-only)
+ *   crash    the same as auto, crash-dump first
+ *   slow     bundle → request dumps → dump summary → route
+ *   hang     bundle → server log → per-rank coredump, stacks, cuda-gdb attach, nvidia-smi → route  (intrusive)
+ *   route    route only
  */
 export async function runPipeline(req: PipelineRequest, deps: PipelineDeps, signal: AbortSignal, onProgress: ProgressSink): Promise<PipelineResult> {
   const paths = incidentPaths(req.incidentDir);
   await ensureIncident(req, deps);
-  const ctx = { incidentDir: paths.root, deps, signal, onProgress };
+  const ctx: StepCtx = { incidentDir: paths.root, deps, signal, onProgress };
   const files: string[] = [];
   let bundleSummary: string | null = null;
   await updateIncident(paths.root, { status: 'running' }, deps);
 
   try {
     if (req.pipeline !== 'route') {
-      const role = existsSync(path.join(paths.baseline, 'metadata.json')) ? 'live' : 'baseline';
-      const outDir = role === 'baseline' ? paths.baseline : path.join(paths.root, `live-${stamp(deps.now())}`);
-      const captured = await runStep(
-        `capture ${role} bundle`,
-        ctx,
-        CAPTURE_STEP_DEADLINE_MS,
-        (s) =>
-          captureStep({
-            baseUrl: req.server.url,
-            outDir,
-            role,
-            serverName: req.server.name,
-            token: tokenFor(req.server, deps.env),
-            timeoutS: req.timeoutS,
-            dispatcher: deps.dispatcher,
-            signal: s,
-            now: deps.now,
-          }),
-        (r) => `${r.capture.endpoints.filter((e) => e.outcome.kind === 'ok').length}/${r.capture.endpoints.length} endpoints ok in ${(r.capture.elapsedMs / 1000).toFixed(1)} s; ${r.summary.signals.length} signals`,
-      );
+      const captured = await captureBundleStep(req, paths, ctx);
       bundleSummary = captured.summaryText;
-      files.push(path.join(outDir, 'SUMMARY.txt'));
+      files.push(captured.file);
     }
-    const routed = await runStep('route', ctx, ROUTE_STEP_DEADLINE_MS, (s) => routeStep(paths.root, { registry: deps.registry, signal: s }), (r) => `${r.report.problemClass} → ${r.report.nextStep.skill}`);
+    if (req.pipeline === 'auto' || req.pipeline === 'crash' || req.pipeline === 'hang') await hostLogAndDumps(req, paths, ctx, 'crash');
+    if (req.pipeline === 'slow') await hostLogAndDumps(req, paths, ctx, 'request');
+    if (req.pipeline === 'auto' || req.pipeline === 'crash') await coredumpStep(req, paths, ctx);
+    if (req.pipeline === 'hang') await hangStep(paths, ctx);
+
+    const routed = await runStep('route', ctx, 5 * MINUTE, (s) => routeStep(paths.root, { registry: deps.registry, signal: s }), (r) => `${r.report.problemClass} → ${r.report.nextStep.skill}`);
     files.push(routed.reportJson, routed.reportMd);
     await updateIncident(paths.root, { status: 'routed', problemClass: routed.report.problemClass, nextSkill: routed.report.nextStep.skill }, deps);
     return { incidentDir: paths.root, report: routed.report, bundleSummary, files };
@@ -60,14 +56,62 @@ export async function runPipeline(req: PipelineRequest, deps: PipelineDeps, sign
   }
 }
 
+async function captureBundleStep(req: PipelineRequest, paths: IncidentPaths, ctx: StepCtx) {
+  const role = existsSync(path.join(paths.baseline, 'metadata.json')) ? 'live' : 'baseline';
+  const outDir = role === 'baseline' ? paths.baseline : path.join(paths.root, `live-${stamp(ctx.deps.now())}`);
+  const captured = await runStep(
+    `capture ${role} bundle`,
+    ctx,
+    2 * MINUTE,
+    (s) =>
+      captureStep({
+        baseUrl: req.server.url,
+        outDir,
+        role,
+        serverName: req.server.name,
+        token: tokenFor(req.server, ctx.deps.env),
+        timeoutS: req.timeoutS,
+        dispatcher: ctx.deps.dispatcher,
+        signal: s,
+        now: ctx.deps.now,
+      }),
+    (r) => `${r.capture.endpoints.filter((e) => e.outcome.kind === 'ok').length}/${r.capture.endpoints.length} endpoints ok in ${(r.capture.elapsedMs / 1000).toFixed(1)} s; ${r.summary.signals.length} signals`,
+  );
+  return { summaryText: captured.summaryText, file: path.join(outDir, 'SUMMARY.txt') };
+}
+
+/** Server log tail and the dumps it names (or the newest in the registered folder), then their summary. */
+async function hostLogAndDumps(req: PipelineRequest, paths: IncidentPaths, ctx: StepCtx, kind: 'crash' | 'request') {
+  const server = 'logFile' in req.server ? req.server : undefined;
+  const log = await runStep('copy server log', ctx, MINUTE, () => collectServerLog(server?.logFile, paths), (r) => (r.file ? `${path.basename(r.file)}; ${r.crashDumpsNamed.length} crash dump(s) named` : 'no log file registered'));
+  const folder = kind === 'crash' ? server?.crashDumpDir : server?.requestDumpDir;
+  await runStep(`collect ${kind} dumps`, ctx, 5 * MINUTE, () => collectDumps({ named: kind === 'crash' ? log.crashDumpsNamed : [], folder, kind, paths }), (r) => `${r.length} file(s)`);
+  await runStep('summarise dumps', ctx, 5 * MINUTE, (s) => summariseDumpsInto(paths, s), (r) => (r ? `${r.requests} requests, ${r.unfinished} unfinished` : 'no dumps'));
+}
+
+async function coredumpStep(req: PipelineRequest, paths: IncidentPaths, ctx: StepCtx) {
+  const dir = ('coredumpDir' in req.server ? req.server.coredumpDir : undefined) ?? DEFAULT_COREDUMP_DIR;
+  await runStep('cuda-gdb on CUDA coredumps', ctx, 8 * MINUTE, (s) => inspectNewestCoredumps(dir, paths, s), (r) => (r.length ? r.map((o) => o.kind).join(', ') : `no coredumps in ${dir}`));
+}
+
+async function hangStep(paths: IncidentPaths, ctx: StepCtx) {
+  await runStep(
+    'per-rank coredump, stacks and GPU state',
+    ctx,
+    10 * MINUTE,
+    (s) => collectHangEvidence(paths, s),
+    (r) => `${r.pids.length} scheduler process(es); py-spy ${r.ranks.map((x) => x.pySpy.kind).join('/') || 'n/a'}; cuda-gdb ${r.ranks.map((x) => x.cudaGdb.kind).join('/') || 'n/a'}; nvidia-smi ${r.gpu.gpus.kind}`,
+  );
+}
+
 async function ensureIncident(req: PipelineRequest, deps: PipelineDeps): Promise<void> {
   const paths = incidentPaths(req.incidentDir);
   await mkdir(paths.root, { recursive: true });
   if (await readIncidentFile(paths.root)) return;
-  const serverLabel = req.server.name ?? req.server.url;
+  const base = path.basename(paths.root);
   await writeIncidentFile(paths.root, {
-    id: path.basename(paths.root).startsWith('inc-') ? path.basename(paths.root) : newIncidentId(req.server.name ?? 'adhoc', deps.now()),
-    server: serverLabel,
+    id: base.startsWith('inc-') ? base : newIncidentId(req.server.name ?? 'adhoc', deps.now()),
+    server: req.server.name ?? req.server.url,
     serverUrl: req.server.url,
     ...(req.server.host ? { host: req.server.host } : {}),
     status: 'open',

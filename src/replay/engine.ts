@@ -197,9 +197,20 @@ export async function runReplay(input: readonly ReplayRequest[], options: Replay
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
 
+  // One pool, one connection per in-flight request. Our own deadlines replace undici's timeouts.
+  // Idle sockets close after 2 s, well before uvicorn's 5 s keep-alive, so a POST is never written
+  // to a socket the server is closing (that would read as a false 'reset').
   const ownDispatcher = deps.dispatcher
     ? null
-    : new Pool(url.origin, { connections: Math.min(opts.parallel, 4096), pipelining: 1, headersTimeout: 0, bodyTimeout: 0, connectTimeout: Math.min(opts.timeoutMs, 30_000) });
+    : new Pool(url.origin, {
+        connections: Math.min(opts.parallel, 4096),
+        pipelining: 1,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        keepAliveTimeout: 2_000,
+        keepAliveMaxTimeout: 2_000,
+        connectTimeout: Math.min(opts.timeoutMs, 30_000),
+      });
   const dispatcher = deps.dispatcher ?? ownDispatcher!;
 
   const inFlight = new Set<AbortController>();

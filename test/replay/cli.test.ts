@@ -36,7 +36,7 @@ const loaderOf =
 
 describe('triage replay (in-process, loader injected)', () => {
   it('--json prints one JSON document, writes <out>/replay/replay.json, progress and summary on stderr', async () => {
-    const s = await fake({ delayMs: 5 });
+    const s = await fake({ delayMs: 150 });
     await withTempDir(async (dir) => {
       const { ctx, out, err } = context(dir);
       const cmd = createReplayCommand({ loadRequests: loaderOf([req(1), req(1.05, { stream: true })]), progressIntervalMs: 20 });
@@ -51,6 +51,7 @@ describe('triage replay (in-process, loader injected)', () => {
       expect(doc.input.source).toBe(path.join(dir, 'dump.pkl'));
       expect(err()).toMatch(/replaying 2 request\(s\)/);
       expect(err()).toMatch(/reproduced: false/);
+      expect(err()).toMatch(/replay \+\d+\.\ds: sent \d\/2, in flight \d, done \d, failed 0/);
     });
   });
 
