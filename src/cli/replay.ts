@@ -48,18 +48,9 @@ export interface ReplayCommandDeps {
   progressIntervalMs?: number;
 }
 
-/** The dump loader lives in another module; a computed specifier keeps this file free of a static edge to it. */
-const LOADER_MODULE = '../evidence/dump/load.js';
-
+/** The dump loader (and the pickle reader behind it) loads only when a replay actually runs. */
 async function defaultLoader(): Promise<LoadRequests> {
-  let mod: { loadReplayRequests?: LoadRequests };
-  try {
-    mod = (await import(LOADER_MODULE)) as { loadReplayRequests?: LoadRequests };
-  } catch (err) {
-    throw new TriageError('E_CONFIG', 'the dump loader (src/evidence/dump/load.ts) is not part of this build', { cause: err });
-  }
-  if (typeof mod.loadReplayRequests !== 'function') throw new TriageError('E_CONFIG', 'the dump loader does not export loadReplayRequests');
-  return mod.loadReplayRequests;
+  return (await import('../evidence/dump/load.js')).loadReplayRequests;
 }
 
 interface Target {

@@ -48,7 +48,10 @@ const jsonField = <T extends z.ZodType>(schema: T) =>
     })
     .pipe(schema);
 
-const optionalText = z.string().optional().transform((v) => (v ? v : undefined));
+const optionalText = z
+  .string()
+  .transform((v) => (v ? v : undefined))
+  .optional();
 
 /** How the Redis hash decodes (every field is a string there). */
 export const incidentHashSchema = z.object({

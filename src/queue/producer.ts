@@ -6,6 +6,8 @@ import { queueNameFor } from './names.js';
 export interface ProducerOptions {
   /** Shared, non-blocking connection (the bot's). */
   connection: Redis;
+  /** Connection trouble of a queue (the caller's command still fails and is answered). */
+  onError?: (err: Error) => void;
   prefix: string;
   /** Attempts per job, the first included; transient faults retry with exponential backoff. */
   attempts: number;
@@ -37,6 +39,7 @@ export class TriageProducer {
     let queue = this.queues.get(host);
     if (!queue) {
       queue = new Queue(queueNameFor(host), { connection: this.options.connection, prefix: this.options.prefix });
+      queue.on('error', (err) => this.options.onError?.(err));
       this.queues.set(host, queue);
     }
     return queue;

@@ -39,3 +39,12 @@ function baseOptions(name: string): RedisOptions {
 function reconnectDelay(times: number): number {
   return Math.min(50 * 2 ** times, 2000);
 }
+
+/** ioredis's ways of saying "Redis is not there right now": a retry later may well work. */
+export function isRedisUnavailable(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; message?: string } | null;
+  if (!e) return false;
+  if (e.name === 'MaxRetriesPerRequestError') return true;
+  if (e.code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'NR_CLOSED'].includes(e.code)) return true;
+  return /Connection is closed|Stream isn't writeable|connect ECONNREFUSED/.test(e.message ?? '');
+}

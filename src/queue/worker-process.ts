@@ -48,6 +48,7 @@ export async function startWorkerProcess(env: Record<string, string | undefined>
     stalledIntervalMs: config.TRIAGE_STALLED_INTERVAL_MS,
     maxStalledCount: config.TRIAGE_MAX_STALLED,
   });
+  await triage.worker.waitUntilReady();
   const ops = await startOpsServer({
     host: config.TRIAGE_LISTEN_HOST,
     port: config.PORT,

@@ -115,7 +115,7 @@ export interface ReplayRun {
   results: RequestResult[];
   /** Set when the replay stopped sending before the end of the plan. */
   stopped: { reason: StopReason; atMs: number } | null;
-  /** When the target was seen to stop answering (a whole deadline with no byte from it). */
+  /** When the target was seen to stop answering (a deadline passed with two or more requests sent and no byte back). */
   hungAtMs: number | null;
   /** When the target stopped accepting connections after having answered (markServerDied). */
   diedAtMs: number | null;
@@ -220,6 +220,8 @@ export async function runReplay(input: readonly ReplayRequest[], options: Replay
   let t0 = 0;
   let firstAnswerAt = Infinity;
   let lastLifeAt = -Infinity;
+  /** Requests sent since the target last showed life (a status line or a byte on any request). */
+  let sentSinceLife = 0;
   let stopped: ReplayRun['stopped'] = null;
   let done = 0;
   let failed = 0;
@@ -252,22 +254,27 @@ export async function runReplay(input: readonly ReplayRequest[], options: Replay
       answered.push(at - t0);
       if (at < firstAnswerAt) firstAnswerAt = at;
       if (at > lastLifeAt) lastLifeAt = at;
+      sentSinceLife = 0;
     },
     onBytes(at) {
       if (at > lastLifeAt) lastLifeAt = at;
+      sentSinceLife = 0;
     },
   };
 
   const launch = async (i: number, timing: StartTiming): Promise<void> => {
     const req = requests[i]!;
     const startAbs = clock.now();
+    sentSinceLife++;
     const m = await sendOne(bodies[i]!, target);
     results[i] = toResult(req, timing, m, t0);
     done++;
     if (m.outcome.kind !== 'ok') failed++;
-    // The target made no progress at all (no status line, no byte, on any request) since this
-    // request was sent, for a whole deadline: it stopped answering.
-    if (m.outcome.kind === 'timeout' && lastLifeAt < startAbs) stop('target-hung');
+    // The target stopped answering: this request got nothing for a whole deadline, the target sent
+    // nothing on ANY request since it was sent, and at least one other request was sent in that
+    // silence too (so a request-shaped hang at --parallel 1, with a server that would still answer
+    // the next request, is not mistaken for a dead target).
+    if (m.outcome.kind === 'timeout' && lastLifeAt < startAbs && sentSinceLife >= 2) stop('target-hung');
     // Refused after having answered: the listening socket is gone (see markServerDied).
     if (m.outcome.kind === 'refused' && m.endedAt >= firstAnswerAt) stop('server-died');
   };

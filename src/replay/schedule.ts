@@ -61,11 +61,13 @@ export function planOffsets(requests: readonly ReplayRequest[], speed: number): 
 }
 
 /**
- * The last millisecond before a planned start is polled with setImmediate (setTimeout alone is
- * ~1 ms late at best). CPU cost is bounded by min(1, request rate x 1 ms); under heavy CPU
- * contention polling can hurt (see bench/replay.bench.ts), so it stays short.
+ * Polling window before a planned start (setImmediate instead of a timer for the last `spinMs`).
+ * Off by default: the replay usually runs on the GPU host beside the target's CPU-bound scheduler
+ * process, and polling burns up to a core (min(1, rate x spinMs)); on a busy CPU it even makes the
+ * tail worse, because the OS favours processes that sleep (bench/replay.bench.ts shows both cases).
+ * Timers alone start requests about 1 ms late. Pass spinMs (e.g. 1) on a quiet host for ~0.1 ms.
  */
-export const DEFAULT_SPIN_MS = 1;
+export const DEFAULT_SPIN_MS = 0;
 
 /** When a request actually started, relative to its plan (all ms since t0). */
 export interface StartTiming {
@@ -86,14 +88,14 @@ export interface SchedulerOptions {
    */
   launch(i: number, timing: StartTiming): Promise<void>;
   /**
-   * The timer is armed this many ms early and the last stretch is polled with setImmediate:
-   * setTimeout alone fires ~1 ms late at best and more under load. 0 disables polling.
+   * Arm the timer this many ms early and poll the last stretch with setImmediate (setTimeout alone
+   * fires ~1 ms late). Default DEFAULT_SPIN_MS (0: timers only).
    */
   spinMs?: number;
 }
 
 /**
- * One scheduler for the whole replay: a single timer (plus setImmediate polling for the last
+ * One scheduler for the whole replay: a single timer (optionally setImmediate polling for the last
  * `spinMs`) wakes it at the next planned start; completions wake it when the cap was full.
  * There is never more than one pending timer, whatever the number of requests.
  */
@@ -182,13 +184,10 @@ export class Scheduler {
   }
 
   private arm(delay: number): void {
-    if (delay > this.spinMs) {
-      this.cancelWake = this.clock.setTimer(() => this.pump(undefined), delay - this.spinMs);
-    } else if (this.spinMs > 0) {
-      this.cancelWake = this.clock.setImmediate(() => this.pump(undefined));
-    } else {
-      this.cancelWake = this.clock.setTimer(() => this.pump(undefined), delay);
-    }
+    const wake = () => this.pump(undefined);
+    if (delay <= 0) this.cancelWake = this.clock.setImmediate(wake); // came due while launching
+    else if (delay > this.spinMs) this.cancelWake = this.clock.setTimer(wake, delay - this.spinMs);
+    else this.cancelWake = this.clock.setImmediate(wake); // inside the polling window
   }
 
   private release(): void {

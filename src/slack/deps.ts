@@ -34,7 +34,13 @@ export function buildBotDeps(config: BotConfig, registry: Registry, options: { l
   const slack = new webApi.WebClient(config.botToken, slackClientOptions(config, logger));
   const poster = new SlackPoster(slack, metrics, logger);
   const store = new IncidentStore({ redis, prefix: config.prefix, now });
-  const producer = new TriageProducer({ connection: redis, prefix: config.prefix, attempts: config.jobAttempts, backoffMs: config.jobBackoffMs });
+  const producer = new TriageProducer({
+    connection: redis,
+    prefix: config.prefix,
+    attempts: config.jobAttempts,
+    backoffMs: config.jobBackoffMs,
+    onError: (err) => logger.warn('queue connection', { err }),
+  });
   const access = new AccessControl({ access: registry.access, groupMembers: (g) => poster.usergroupMembers(g), cacheMs: config.groupCacheMs, now: () => now().getTime() });
   const audit = new AuditLog({ redis, key: store.keys.audit, logger });
   const incidents = new IncidentService({ store, producer, poster, metrics, logger, now, dedupeWindowMs: config.dedupeWindowMs });

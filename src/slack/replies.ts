@@ -1,5 +1,6 @@
 import { serverNames, type Registry } from '../config/servers.js';
 import { describeError, isTriageError } from '../errors.js';
+import { isRedisUnavailable } from '../queue/redis.js';
 import type { IncidentRecord } from '../incident/types.js';
 import { noteMessage } from '../../templates/blocks.js';
 import type { CommandDeps, CommandResult, Invocation } from './command-types.js';
@@ -33,6 +34,8 @@ export function isResult(value: IncidentRecord | CommandResult): value is Comman
 }
 
 export function failure(err: unknown): CommandResult {
-  const transient = isTriageError(err, 'E_TRANSIENT');
-  return ephemeral(`:warning: ${transient ? 'Could not reach the queue, try again in a moment' : 'That failed'}: ${describeError(err)}`, 'error', { detail: describeError(err) });
+  if (isRedisUnavailable(err) || isTriageError(err, 'E_TRANSIENT')) {
+    return ephemeral(`:warning: The incident store (Redis) is not answering; nothing was started. Please try again in a moment. (${describeError(err)})`, 'error', { detail: `transient: ${describeError(err)}` });
+  }
+  return ephemeral(`:warning: That failed: ${describeError(err)}`, 'error', { detail: describeError(err) });
 }

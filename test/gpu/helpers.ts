@@ -49,7 +49,7 @@ export function prng(seed: number): () => number {
   };
 }
 
-export type Source = { real: string } | { handmade: string } | { name: string; text: string };
+export type Source = { real: string } | { handmade: string } | { name: string; text: string | Buffer };
 
 export interface TempIncident {
   dir: string;

@@ -22,6 +22,7 @@ import { cleanupPrefix, REDIS_URL, uniquePrefix } from './redis-test.js';
 import { SIGNING_SECRET } from './slack-requests.js';
 
 export const BOT_TOKEN = 'xoxb-test-bot-token';
+export const APP_TOKEN = 'xapp-test-app-token';
 
 export function testLogger(name: string): Logger {
   return process.env.TRIAGE_TEST_LOGS ? createJsonLogger({ level: 'debug', base: { proc: name } }) : silentLogger;
@@ -84,13 +85,16 @@ export async function startHarness(options: {
   fake?: FakeSlackOptions;
   redisUrl?: string;
   workers?: WorkerSpec[];
+  /** Socket Mode: the fake serves apps.connections.open and a WebSocket endpoint. */
+  socketMode?: boolean;
 }): Promise<Harness> {
   const prefix = uniquePrefix();
   const redisUrl = options.redisUrl ?? REDIS_URL;
   const registry = typeof options.registry === 'string' ? parseRegistry(options.registry, 'test servers.yaml') : options.registry;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'triage-incidents-'));
-  const fake = await new FakeSlack({ botToken: BOT_TOKEN, ...options.fake }).start();
-  const config = testBotConfig({ prefix, redisUrl, slackApiUrl: fake.apiUrl, ...options.config });
+  const fake = await new FakeSlack({ botToken: BOT_TOKEN, appToken: APP_TOKEN, ...options.fake }).start();
+  if (options.socketMode) await fake.startSocketMode();
+  const config = testBotConfig({ prefix, redisUrl, slackApiUrl: fake.apiUrl, ...(options.socketMode ? { appToken: APP_TOKEN } : {}), ...options.config });
   const deps = buildBotDeps(config, registry, { logger: testLogger('bot'), defaultMetrics: false });
   const workerRedis = blockingConnection(redisUrl, 'test-worker');
   workerRedis.on('error', () => undefined);

@@ -17,6 +17,7 @@ export function uniquePrefix(label = 't'): string {
 /** Deletes every key under the prefix (BullMQ's `<prefix>:<host>:*` and ours `<prefix>:@*`). */
 export async function cleanupPrefix(prefix: string, url = REDIS_URL): Promise<void> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', () => undefined);
   try {
     await redis.connect();
     let cursor = '0';
@@ -77,6 +78,7 @@ async function waitForPing(port: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    redis.on('error', () => undefined);
     try {
       await redis.connect();
       if ((await redis.ping()) === 'PONG') return;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TriageError } from '../../src/errors.js';
@@ -38,6 +39,17 @@ describe('hostile pickles run nothing', () => {
       expect(existsSync(fx.marker)).toBe(false);
     });
   }
+
+  it('control: the same fixture under CPython pickle.load does run its command', () => {
+    const live = writeFixtures();
+    try {
+      // Only `touch <marker in a temp dir>`: proves the hostile fixtures are live, so the test above means something.
+      execFileSync('python3', ['-c', 'import pickle,sys; pickle.load(open(sys.argv[1], "rb"))', live.file('hostile_p4.pkl')]);
+      expect(existsSync(live.marker)).toBe(true);
+    } finally {
+      live.cleanup();
+    }
+  });
 
   it('a class reference is a name, never a resolved value', async () => {
     const { value } = await readPickleFile(fx.file('hostile_p4.pkl'));

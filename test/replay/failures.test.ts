@@ -60,6 +60,22 @@ describe('deadlines and hangs', () => {
     expect(v.trigger).toMatchObject({ rid: 'trigger', promptTokens: 769, textPreview: '"hello " * 768', unfinishedInDump: true });
   });
 
+  it('at --parallel 1 a request-shaped hang does not stop the replay when the next request is answered', async () => {
+    const s = await fake({ hangWhen: (_b, tokens) => tokens === 769 });
+    const run = await replay([trigger(1), req(1.01), req(1.02)], { target: s.url, timeoutMs: 300, parallel: 1 });
+    expect(run.results.map((r) => r.outcome.kind)).toEqual(['timeout', 'ok', 'ok']);
+    expect(run.hungAtMs).toBeNull();
+    expect(run.stopped).toBeNull();
+    expect(decide(run).reproduced).toBe('hang');
+  });
+
+  it('at --parallel 1 a frozen target is declared hung after two silent deadlines', async () => {
+    const s = await fake({ hangWhen: () => true });
+    const run = await replay([req(1), req(1.01), req(1.02), req(1.03)], { target: s.url, timeoutMs: 250, parallel: 1 });
+    expect(run.results.map((r) => r.outcome.kind)).toEqual(['timeout', 'timeout', 'not-sent', 'not-sent']);
+    expect(run.stopped?.reason).toBe('target-hung');
+  });
+
   it('a target that stops answering entirely: stops sending, the rest are not-sent', async () => {
     const s = await fake({ hangWhen: () => true });
     const reqs = [req(1), req(1.01), req(30), req(31)];

@@ -22,7 +22,7 @@ export const SLOW_REPORT: Report = {
 };
 
 export function incidentRecord(overrides: Partial<IncidentRecord> = {}): IncidentRecord {
-  return {
+  const base: IncidentRecord = {
     id: 'inc-20261128-0116-prod-a-3f9c',
     server: 'prod-a',
     host: 'gpu-1',
@@ -51,8 +51,8 @@ export function incidentRecord(overrides: Partial<IncidentRecord> = {}): Inciden
       { at: '2026-11-28T01:16:00.100Z', kind: 'queued', text: 'capture queued on gpu-1', by: 'U0ALICE', pipeline: 'capture' },
       { at: '2026-11-28T01:16:06.000Z', kind: 'done', text: 'capture done: slow → llm-torch-profiler-analysis', pipeline: 'capture' },
     ],
-    ...overrides,
   };
+  return { ...base, ...overrides } as IncidentRecord;
 }
 
 /** A report far past every Block Kit limit: the templates must cut it, not Slack. */

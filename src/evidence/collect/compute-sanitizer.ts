@@ -23,6 +23,7 @@ export async function runUnderSanitizer(o: SanitizerOptions): Promise<ToolOutcom
     signal: o.signal,
     // The sanitizer exits non-zero when it found errors: that is the useful case.
     okExitCodes: [1, 2, 134, 255],
+    usable: (output) => /^={5,}/m.test(output),
     ...(o.env ? { env: o.env } : {}),
     ...(o.bin ? { bin: o.bin } : {}),
   });

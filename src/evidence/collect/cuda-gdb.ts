@@ -28,9 +28,15 @@ export async function attachCudaGdb(o: AttachOptions): Promise<ToolOutcome> {
     timeoutMs: o.timeoutMs ?? 120_000,
     signal: o.signal,
     okExitCodes: [1],
+    usable: hasDebuggerOutput,
     ...(o.env ? { env: o.env } : {}),
     ...(o.bin ? { bin: o.bin } : {}),
   });
+}
+
+/** cuda-gdb exits 1 when one -ex command fails; the transcript still counts if it shows stacks or kernels. */
+function hasDebuggerOutput(output: string): boolean {
+  return /^#\d+\s|No CUDA kernels|Kernel\s+Parent|CUDA Exception|^Thread \d+ \(/m.test(output);
 }
 
 export interface CoredumpOptions extends ToolDeps {
@@ -52,6 +58,7 @@ export async function inspectCoredump(o: CoredumpOptions): Promise<ToolOutcome> 
     timeoutMs: o.timeoutMs ?? 180_000,
     signal: o.signal,
     okExitCodes: [1],
+    usable: hasDebuggerOutput,
     ...(o.env ? { env: o.env } : {}),
     ...(o.bin ? { bin: o.bin } : {}),
   });

@@ -35,6 +35,8 @@ export interface RunToolOptions extends ToolDeps {
   okExitCodes?: number[];
   /** Bytes kept from the tool's output. */
   maxBytes?: number;
+  /** With a non-zero but accepted exit code: does the output hold what we came for? */
+  usable?: (output: string) => boolean;
 }
 
 const KILL_GRACE_MS = 2000;
@@ -72,7 +74,8 @@ export async function runTool(o: RunToolOptions): Promise<ToolOutcome> {
     return { kind: 'timeout', tool: o.tool, file: o.outFile, durationMs };
   }
   const exitCode = result.exitCode;
-  if (exitCode === 0 || (exitCode !== undefined && file && (o.okExitCodes ?? []).includes(exitCode))) {
+  const acceptedNonZero = exitCode !== undefined && file !== undefined && (o.okExitCodes ?? []).includes(exitCode) && (o.usable?.(output) ?? true);
+  if (exitCode === 0 || acceptedNonZero) {
     if (!file) await writeOutput(o.outFile, '');
     return { kind: 'ok', tool: o.tool, file: o.outFile, exitCode, durationMs };
   }

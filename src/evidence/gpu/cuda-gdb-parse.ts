@@ -1,4 +1,4 @@
-import { blockingCallOf, parseGdbFrame, parseThreadHeader, type GdbFrame, type GdbThread } from './gdb-backtrace.js';
+import { blockingCallOf, paramNames, parseGdbFrame, parseThreadHeader, type GdbFrame, type GdbThread } from './gdb-backtrace.js';
 import { bareKernelName, normalizeCudaException } from './kernel-names.js';
 
 /** The CUDA focus cuda-gdb reports: `[Current focus set to CUDA kernel 0, grid 22, block (0,0,0), …]`. */
@@ -56,7 +56,7 @@ export interface CudaGdbTranscript {
   pid?: number;
   exception?: CudaGdbException;
   /** The kernel at the fault (or the focused kernel without an exception), bare + spellings seen. */
-  kernel?: { bare: string; demangled?: string; mangled?: string; launch?: { grid: string; block: string } };
+  kernel?: { bare: string; demangled?: string; mangled?: string; launch?: { grid: string; block: string }; params?: string[] };
   focus?: CudaFocus;
   kernels: CudaKernelRow[];
   /** cuda-gdb printed "No CUDA kernels." (a live process with nothing running on the GPU). */
@@ -257,6 +257,9 @@ function finishKernel(out: CudaGdbTranscript, stopFrame: GdbFrame | null): void 
     if (mangled && bareKernelName(mangled) === bare) out.kernel.mangled = mangled;
     const launch = deviceTop?.launch ?? (focusedRow ? { grid: focusedRow.gridDim, block: focusedRow.blockDim } : undefined);
     if (launch) out.kernel.launch = launch;
+    const rowArgs = focusedRow ? /\(([^()]*(?:\([^()]*\)[^()]*)*)\)\s*$/.exec(focusedRow.invocation)?.[1] : undefined;
+    const params = deviceTop?.argNames ?? (rowArgs ? paramNames(rowArgs) : []);
+    if (params.length) out.kernel.params = params;
     return;
   }
 }

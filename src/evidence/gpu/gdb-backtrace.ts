@@ -14,6 +14,8 @@ export interface GdbFrame {
   source?: string;
   /** CUDA kernel launch geometry when the frame is a kernel: `<<<(grid),(block)>>>`. */
   launch?: { grid: string; block: string };
+  /** Argument names gdb printed (`kv_indices=0x…`): with -lineinfo/-G builds, kernels show them. */
+  argNames?: string[];
 }
 
 /** A host thread from `thread apply all bt`. */
@@ -49,7 +51,10 @@ export function parseGdbFrame(line: string): GdbFrame | null {
   }
   const launch = /<<<\(([^)]*)\),\(([^)]*)\)>>>/.exec(rest);
   if (launch?.[1] && launch[2]) frame.launch = { grid: `(${launch[1]})`, block: `(${launch[2]})` };
-  frame.function = stripTrailingArgs(rest.trim()) || '??';
+  const { name, args } = splitTrailingArgs(rest.trim());
+  frame.function = name || '??';
+  const argNames = args ? paramNames(args) : [];
+  if (argNames.length) frame.argNames = argNames;
   if (frame.function !== '??') {
     const bare = bareKernelName(frame.function);
     if (bare) frame.bare = bare;
@@ -57,9 +62,9 @@ export function parseGdbFrame(line: string): GdbFrame | null {
   return frame;
 }
 
-/** `ncclProxyServiceUDS (_args=0x143ac660)` → `ncclProxyServiceUDS`; `foo() ()` → `foo()`. */
-function stripTrailingArgs(s: string): string {
-  if (!s.endsWith(')')) return s;
+/** `ncclProxyServiceUDS (_args=0x143ac660)` → name + `_args=0x143ac660`; `foo() ()` → `foo()` + ''. */
+function splitTrailingArgs(s: string): { name: string; args?: string } {
+  if (!s.endsWith(')')) return { name: s };
   let depth = 0;
   for (let i = s.length - 1; i >= 0; i--) {
     const c = s[i];
@@ -68,11 +73,29 @@ function stripTrailingArgs(s: string): string {
       depth--;
       if (depth === 0) {
         // Only a space-separated group is gdb's argument list; `f(int)` is part of a C++ name.
-        return s[i - 1] === ' ' ? s.slice(0, i).trim() : s;
+        return s[i - 1] === ' ' ? { name: s.slice(0, i).trim(), args: s.slice(i + 1, -1) } : { name: s };
       }
     }
   }
-  return s;
+  return { name: s };
+}
+
+/** `dst=..., kv_indices=0x7f…, n=4` → [dst, kv_indices, n]; also reads `info cuda kernels` invocations. */
+export function paramNames(args: string): string[] {
+  const names: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i <= args.length; i++) {
+    const c = args[i];
+    if (c === '(' || c === '{' || c === '<' || c === '[') depth++;
+    else if (c === ')' || c === '}' || c === '>' || c === ']') depth--;
+    else if ((c === ',' || c === undefined) && depth <= 0) {
+      const m = /^\s*([A-Za-z_]\w*)\s*=/.exec(args.slice(start, i));
+      if (m?.[1]) names.push(m[1]);
+      start = i + 1;
+    }
+  }
+  return names;
 }
 
 export function parseThreadHeader(line: string): Omit<GdbThread, 'frames'> | null {

@@ -18,4 +18,4 @@ export const GPU_RECOGNIZERS: readonly Recognizer[] = [
   ncclLogRecognizer,
   nvidiaSmiRecognizer,
   serverLogRecognizer,
-] as unknown as readonly Recognizer[];
+];

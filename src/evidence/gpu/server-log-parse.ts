@@ -302,6 +302,7 @@ export function hasIncidentContent(log: ServerLog): boolean {
       log.xids.length ||
       log.childFailures.length ||
       log.coredumpNotes.length ||
+      log.kernelMentions.length ||
       log.ready,
   );
 }

@@ -11,7 +11,7 @@ declare module '../types.js' {
 }
 
 /** Cheap hints that a text file is process output worth a full read. */
-const HINTS = /Prefill batch|Decode batch|sglang|Scheduler|Traceback|CUDA|NCCL|Xid|torch|\[TP\d+|\[rank\d+\]|INFO|ERROR|WARNING|watchdog|coredump/;
+const HINTS = /Prefill batch|Decode batch|sglang|Scheduler|Traceback|CUDA|NCCL|Xid|torch|\[TP\d+|\[rank\d+\]|INFO|ERROR|WARNING|watchdog|coredump|Dumped|crash|kernel|[Ee]xception|[Ee]rror|[Tt]imeout/;
 
 export function describeServerLog(log: ServerLog): string {
   const parts: string[] = [];

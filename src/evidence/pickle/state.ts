@@ -33,6 +33,9 @@ function ensureFastSlices(): void {
 }
 ensureFastSlices();
 
+/** Bytes of a lazy string kept at hand for previews (160 characters of 4-byte UTF-8 and then some). */
+const PREVIEW_HEAD_BYTES = 1024;
+
 /** Cost charged per container or object, on top of 8 bytes per slot. */
 export const OBJECT_COST = 64;
 
@@ -138,7 +141,8 @@ export class MachineState {
       // Long text is only located here, not read: PyText fetches it from the source when asked.
       const left = this.remaining();
       if (n > left) throw this.bad(`truncated ${opcodeName(this.op)} (claims ${n} bytes, ${left} remain)`);
-      const text = new PyText(this.source, this.here(), n, encoding);
+      const headBytes = Math.min(n, PREVIEW_HEAD_BYTES, this.end - this.pos);
+      const text = new PyText(this.source, this.here(), n, encoding, this.slice(this.pos, headBytes));
       this.skip(n);
       return text;
     }

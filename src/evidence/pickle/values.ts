@@ -48,6 +48,8 @@ export class PyText {
     readonly offset: number,
     readonly byteLength: number,
     readonly encoding: 'utf8' | 'latin1',
+    /** The first bytes, kept while reading so previews need no second read of the file. */
+    private readonly head: Buffer | null = null,
   ) {}
 
   /** The encoded bytes (a view of a buffer input, or a fresh read of a file input). */
@@ -62,7 +64,8 @@ export class PyText {
   /** The first `chars` characters (UTF-16 units), decoding only what that needs. */
   preview(chars: number): string {
     const take = Math.min(this.byteLength, chars * 4);
-    let text = this.store.read(this.offset, take).toString(this.encoding);
+    const bytes = this.head && this.head.length >= take ? this.head.subarray(0, take) : this.store.read(this.offset, take);
+    let text = bytes.toString(this.encoding);
     if (take < this.byteLength && text.endsWith('\uFFFD')) text = text.slice(0, -1); // a cut multi-byte character
     if (text.length <= chars) return text;
     text = text.slice(0, chars);

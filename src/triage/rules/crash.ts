@@ -1,6 +1,6 @@
 import type { Facts } from '../report.js';
 import { PRIORITY, type Rule } from '../rule.js';
-import { batchFact, hasReplayEvidence } from './gpu-evidence/common.js';
+import { batchFact, hasReplayEvidence, replayFacts } from './gpu-evidence/common.js';
 import { cudaCrashCommands } from './gpu-evidence/commands.js';
 import { findGpuFault } from './gpu-evidence/fault.js';
 import { upstreamHint } from './gpu-evidence/upstream.js';
@@ -28,6 +28,7 @@ export const cudaKernelFaultRule: Rule = {
     if (fault.crashDump) facts.crashDump = fault.crashDump.path;
     if (fault.trigger) facts.triggerBatch = batchFact(fault.trigger.batch);
     facts.faultLocatedBy = fault.located;
+    Object.assign(facts, replayFacts(evidence));
 
     const where = fault.kernel ? ` in ${fault.kernel}` : '';
     const how = { debugger: 'cuda-gdb on the coredump', driver: 'the CUDA driver while writing the coredump', sanitizer: 'compute-sanitizer memcheck', assert: 'a device-side assertion', log: 'a CUDA error line in the log' }[fault.located];

@@ -1,7 +1,7 @@
 import type { Facts } from '../report.js';
 import { PRIORITY, type Rule } from '../rule.js';
 import { findCollectiveStall } from './gpu-evidence/collective.js';
-import { batchFact, describeBatch, hasReplayEvidence, lastBatch, unique } from './gpu-evidence/common.js';
+import { batchFact, describeBatch, hasReplayEvidence, lastBatch, replayFacts, unique } from './gpu-evidence/common.js';
 import { distributedHangCommands } from './gpu-evidence/commands.js';
 import { crashThatExplainsAStall } from './gpu-evidence/crash-present.js';
 
@@ -27,6 +27,7 @@ export const collectiveHangRule: Rule = {
     if (c.utilisation) facts.gpuUtilisation = c.utilisation.util;
     const trigger = lastBatch(evidence.of('server-log'));
     if (trigger) facts.triggerBatch = batchFact(trigger.batch);
+    Object.assign(facts, replayFacts(evidence));
     const stuck = unique(c.processes.filter((p) => p.state !== 'idle').map((p) => p.who));
     if (stuck.length) facts.stuckProcesses = stuck;
 

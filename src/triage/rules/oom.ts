@@ -23,6 +23,7 @@ export const oomRule: Rule = {
       }
       const tb = item.data.tracebacks.find((t) => t.cls === 'oom');
       if (tb) {
+        if (first && !first.rank && tb.rank) first.rank = tb.rank.label;
         duringGraphCapture ||= tb.frames.some((f) => /capture|cuda_graph|graph_runner/i.test(`${f.function} ${f.file}`));
         if (!first) first = { file: item.file, line: tb.endLine, text: `${tb.exceptionType}: ${tb.message.split('\n')[0]}`, startup: false };
       }

@@ -8,6 +8,15 @@ export function hasReplayEvidence(evidence: Evidence): boolean {
   return (evidence.items as Array<{ kind: string; file: string }>).some((i) => i.kind.includes('replay') || i.file.startsWith('replay/'));
 }
 
+/** What a replay in the folder says about the trigger request and whether the incident reproduced. */
+export function replayFacts(evidence: Evidence): Record<string, unknown> {
+  const replay = evidence.of('replay')[0];
+  if (!replay) return {};
+  const out: Record<string, unknown> = { reproduced: replay.data.reproduced };
+  if (replay.data.trigger) out.triggerRequest = replay.data.trigger;
+  return out;
+}
+
 /** Shell-quotes one word for a copy-pasteable command. */
 export function shq(s: string): string {
   return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;

@@ -19,6 +19,8 @@ export interface GpuFault {
   located: 'debugger' | 'driver' | 'sanitizer' | 'assert' | 'log';
   pc?: string;
   mangled?: string;
+  /** Parameter names of the faulting kernel, when the debugger printed them. */
+  params?: string[];
   launch?: { grid: string; block: string };
   focus?: string;
   faultingSass?: string;
@@ -51,6 +53,7 @@ export function findGpuFault(evidence: Evidence): GpuFault | null {
     if (t.exception.pc) fault.pc = t.exception.pc;
     if (t.kernel?.mangled) fault.mangled = t.kernel.mangled;
     if (t.kernel?.launch) fault.launch = t.kernel.launch;
+    if (t.kernel?.params) fault.params = t.kernel.params;
     if (t.coredumpPath) fault.coredumpPath = t.coredumpPath;
     if (t.focus) fault.focus = Object.entries(t.focus).map(([k, v]) => `${k} ${v}`).join(', ');
     refs.push({

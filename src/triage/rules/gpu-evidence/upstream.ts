@@ -14,6 +14,9 @@ export interface UpstreamHint {
   evidence?: EvidenceRef;
 }
 
+/** Parameter names that hold indices into another buffer. */
+const INDEX_LIKE = /ind(ex|ices)|(^|_)ids?$|idx|page|slot|(^|_)loc$|offsets?$|mapping/i;
+
 export const GENERIC_UPSTREAM = 'the kernel that produced its index input, one launch upstream';
 
 export function upstreamHint(fault: GpuFault): UpstreamHint {
@@ -45,6 +48,12 @@ export function upstreamHint(fault: GpuFault): UpstreamHint {
     }
     return {
       hint: `${k} faulted on an out-of-range address computed from ${producer.input}. Root cause is likely ${GENERIC_UPSTREAM} (${producer.producer}, which writes ${producer.input}); no file here names that kernel, so confirm it by re-running the replay with SGLANG_KERNEL_API_LOGLEVEL=3 and checking ${producer.input} is in range.`,
+    };
+  }
+  const indexParams = (fault.params ?? []).filter((p) => INDEX_LIKE.test(p));
+  if (indexParams.length) {
+    return {
+      hint: `${k} faulted on an out-of-range address; its index-like input${indexParams.length > 1 ? 's are' : ' is'} ${indexParams.join(', ')}. Suspect ${GENERIC_UPSTREAM} (whatever wrote ${indexParams[0]}) before ${k} itself: log kernel inputs with SGLANG_KERNEL_API_LOGLEVEL=3 to see which value is out of range.`,
     };
   }
   return { hint: `${k} faulted on an out-of-range address. Suspect ${GENERIC_UPSTREAM} before ${k} itself: log kernel inputs with SGLANG_KERNEL_API_LOGLEVEL=3 to see which buffer is out of range.` };

@@ -1,0 +1,54 @@
+/** The real worker entry (`src/queue/worker-main.ts`) as a child process, with its JSON logs captured. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { REPO_ROOT } from './tmp.js';
+
+export interface WorkerChild {
+  child: ChildProcess;
+  logs: Array<Record<string, unknown>>;
+  ready: Promise<{ opsPort: number }>;
+  exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+export function spawnWorker(env: Record<string, string>): WorkerChild {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/queue/worker-main.ts'], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const logs: Array<Record<string, unknown>> = [];
+  let buffered = '';
+  let markReady!: (v: { opsPort: number }) => void;
+  let fail!: (e: Error) => void;
+  const ready = new Promise<{ opsPort: number }>((resolve, reject) => {
+    markReady = resolve;
+    fail = reject;
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        if (entry.msg === 'worker ready') markReady({ opsPort: entry.opsPort as number });
+      } catch {
+        logs.push({ raw: line });
+      }
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  void exited.then((code) => fail(new Error(`worker exited (${code}) before it was ready: ${JSON.stringify(logs.slice(-5))}`)));
+  return {
+    child,
+    logs,
+    ready,
+    exited,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
