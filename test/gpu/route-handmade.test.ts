@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routeSources, type Source } from './helpers.js';
+import { handmade, routeSources, type Source } from './helpers.js';
 
 const hm = (...names: string[]): Source[] => names.map((handmade) => ({ handmade }));
 
@@ -95,6 +95,22 @@ describe('routes of other GPU incidents (hand-made fixtures)', () => {
     const { report } = await routeSources([{ name: 'gdb', text }], 33);
     expect(report.facts.faultingKernel).toBe('gather_rows_kernel');
     expect(report.facts.rootCauseHint).toMatch(/index-like input is row_ids.*the kernel that produced its index input, one launch upstream/);
+  });
+
+  it('Warp Illegal Instruction: the faulting kernel itself is the suspect, not its producer', async () => {
+    const text = 'Opening GPU coredump: /cores/c\nCUDA Exception: Warp Illegal Instruction\nThe exception was triggered at PC 0x7f01  _Z12fused_kernelPf  (f.cu:3)\n';
+    const { report } = await routeSources([{ name: 'gdb', text }], 34);
+    expect(report.facts).toMatchObject({ faultingKernel: 'fused_kernel', cudaException: 'Warp Illegal Instruction' });
+    expect(report.facts.rootCauseHint).toMatch(/fused_kernel itself is the first suspect/);
+  });
+
+  it('a CPU exception on one rank of a TP server explains its peers stuck in NCCL: crash, not hang', async () => {
+    const text = (await handmade('cpu-exception-single-rank.log')).replace(/\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) TP0\] Scheduler hit/, '[$1 TP1] Scheduler hit') + '[2026-08-30 16:41:17 TP1] Decode batch, #running-req: 1, #token: 97, token usage: 0.01, cuda graph: True, gen throughput (token/s): 95.40, #queue-req: 0\n';
+    const { report } = await routeSources([{ name: 'server.log', text }, { real: 'hang.stdout.txt' }, { real: 'rank1.cuda-gdb-attach.txt' }], 35);
+    expect(report.problemClass).toBe('crash');
+    expect(report.nextStep.skill).toBe('debug-serving-fault');
+    expect(report.facts).toMatchObject({ exceptionType: 'IndexError', singleRank: false, exceptionRank: 'TP1' });
+    expect(report.checked.some((c) => c.startsWith('also seen (hang'))).toBe(true);
   });
 
   it('racecheck hazards alone → a kernel race (wrong output), kernel-level debugging', async () => {

@@ -1,26 +1,35 @@
-/** The real worker entry (`src/queue/worker-main.ts`) as a child process, with its JSON logs captured. */
+/** The real entries (`src/queue/worker-main.ts`, `src/slack/main.ts`) as child processes, JSON logs captured. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { REPO_ROOT } from './tmp.js';
 
 export interface WorkerChild {
   child: ChildProcess;
   logs: Array<Record<string, unknown>>;
-  ready: Promise<{ opsPort: number }>;
+  /** The fields of the "… ready" log line. */
+  ready: Promise<Record<string, unknown> & { opsPort: number }>;
   exited: Promise<number | null>;
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
 export function spawnWorker(env: Record<string, string>): WorkerChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/queue/worker-main.ts'], {
+  return spawnEntry('src/queue/worker-main.ts', 'worker ready', env);
+}
+
+export function spawnBot(env: Record<string, string>): WorkerChild {
+  return spawnEntry('src/slack/main.ts', 'bot ready', env);
+}
+
+function spawnEntry(file: string, readyMsg: string, env: Record<string, string>): WorkerChild {
+  const child = spawn(process.execPath, ['--import', 'tsx', file], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];
   let buffered = '';
-  let markReady!: (v: { opsPort: number }) => void;
+  let markReady!: (v: Record<string, unknown> & { opsPort: number }) => void;
   let fail!: (e: Error) => void;
-  const ready = new Promise<{ opsPort: number }>((resolve, reject) => {
+  const ready = new Promise<Record<string, unknown> & { opsPort: number }>((resolve, reject) => {
     markReady = resolve;
     fail = reject;
   });
@@ -33,14 +42,15 @@ export function spawnWorker(env: Record<string, string>): WorkerChild {
       try {
         const entry = JSON.parse(line) as Record<string, unknown>;
         logs.push(entry);
-        if (entry.msg === 'worker ready') markReady({ opsPort: entry.opsPort as number });
+        if (entry.msg === readyMsg) markReady({ ...entry, opsPort: (entry.opsPort ?? entry.port) as number });
       } catch {
         logs.push({ raw: line });
       }
     }
   });
+  ready.catch(() => undefined); // awaited by callers that want it; never an unhandled rejection
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  void exited.then((code) => fail(new Error(`worker exited (${code}) before it was ready: ${JSON.stringify(logs.slice(-5))}`)));
+  void exited.then((code) => fail(new Error(`${file} exited (${code}) before it was ready: ${JSON.stringify(logs.slice(-5))}`)));
   return {
     child,
     logs,

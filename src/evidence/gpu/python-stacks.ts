@@ -15,8 +15,8 @@ const STACK_MARKERS = /\(most recent call first\):|^Process \d+: |^Thread (\d+|0
 
 export function describePythonStacks(s: PythonStacks): string {
   const parts = s.processes.map((p) => {
-    const who = p.rank?.label ?? (p.pid !== undefined ? `pid ${p.pid}` : 'process');
     const main = mainThreadOf(p);
+    const who = p.rank?.label ?? (p.pid !== undefined ? `pid ${p.pid}` : `thread ${main?.id ?? '?'}`);
     const stall = main ? stallPointOf(main) : null;
     return `${who} (${p.source}${p.native ? ' --native' : ''}, ${p.threads.length} thread(s))${stall && stall.kind !== 'unknown' ? `: main thread ${stall.kind}${stall.frame ? ` in ${stall.frame}` : ''}` : ''}`;
   });

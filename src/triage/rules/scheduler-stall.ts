@@ -22,7 +22,7 @@ export const schedulerStallRule: Rule = {
       const wd = item.data.watchdogTimeouts.find((w) => w.who === 'scheduler') ?? item.data.watchdogTimeouts[0];
       if (wd) {
         signal ??= `${wd.who} watchdog fired: ${wd.text}`;
-        facts.watchdogTimeoutS = wd.timeoutS;
+        if (wd.timeoutS !== undefined) facts.watchdogTimeoutS = wd.timeoutS;
       }
       const hc = item.data.healthCheckFailures[0];
       if (hc) {
@@ -43,10 +43,12 @@ export const schedulerStallRule: Rule = {
     if (c.divergentPids.length) facts.idlePids = c.divergentPids;
 
     const dead = crashThatExplainsAStall(evidence);
-    const onlyUtilisation = !stuck.length && !refs.length && !evidence.of('server-log').some((i) => i.data.watchdogTimeouts.length);
+    // A watchdog or failed health check says the server stopped; one stack snapshot or one nvidia-smi only suggests it.
+    const confirmed = refs.length > 0 || evidence.of('server-log').some((i) => i.data.watchdogTimeouts.length);
+    const priority = dead ? PRIORITY.weak : confirmed ? PRIORITY.schedulerStall : stuck.length ? PRIORITY.schedulerStall - 10 : PRIORITY.weak + 5;
     return {
       rule: this.id,
-      priority: dead ? PRIORITY.weak : onlyUtilisation ? PRIORITY.weak + 5 : PRIORITY.schedulerStall,
+      priority,
       problemClass: 'hang',
       strongestSignal: signal,
       bestGuess: dead
