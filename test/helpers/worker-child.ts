@@ -15,12 +15,13 @@ export function spawnWorker(env: Record<string, string>): WorkerChild {
   return spawnEntry('src/queue/worker-main.ts', 'worker ready', env);
 }
 
-export function spawnBot(env: Record<string, string>): WorkerChild {
-  return spawnEntry('src/slack/main.ts', 'bot ready', env);
+/** `nodeArgs`: extra node flags, e.g. --cpu-prof when profiling the bench. */
+export function spawnBot(env: Record<string, string>, nodeArgs: string[] = []): WorkerChild {
+  return spawnEntry('src/slack/main.ts', 'bot ready', env, nodeArgs);
 }
 
-function spawnEntry(file: string, readyMsg: string, env: Record<string, string>): WorkerChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', file], {
+function spawnEntry(file: string, readyMsg: string, env: Record<string, string>, nodeArgs: string[] = []): WorkerChild {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
