@@ -31,8 +31,8 @@ export function incidentStatusMessage(incident: IncidentRecord, now: Date): Slac
   }
   const recent = incident.timeline.slice(-TIMELINE_SHOWN);
   if (recent.length) {
-    const older = incident.timeline.length - recent.length;
-    blocks.push(section(`*Timeline*${older > 0 ? ` (last ${recent.length} of ${incident.timeline.length})` : ''}\n${bullets(recent.map(timelineLine))}`));
+    const older = incident.timeline.length > recent.length;
+    blocks.push(section(`*Timeline*${older ? ` (newest ${recent.length})` : ''}\n${bullets(recent.map(timelineLine))}`));
   }
   if (incident.incidentDir) blocks.push(context(`Folder on \`${e(incident.host)}\`: \`${e(incident.incidentDir)}\``));
   return { text: `${incident.id}: ${incident.status}`, blocks };

@@ -116,11 +116,12 @@ export class IncidentStore {
     return { incident: await this.require(resolvedId), created: created === 1 };
   }
 
-  /** `timeline: false` skips reading the timeline (hot paths that only need the fields). */
-  async get(id: string, options: { timeline?: boolean } = {}): Promise<IncidentRecord | null> {
+  /** `timeline`: false skips it (hot paths that need only the fields), a number reads only the newest entries. */
+  async get(id: string, options: { timeline?: boolean | number } = {}): Promise<IncidentRecord | null> {
+    const newest = typeof options.timeline === 'number' ? -options.timeline : 0;
     const [hash, timeline] = await Promise.all([
       this.redis.hgetall(this.keys.incident(id)),
-      options.timeline === false ? Promise.resolve([]) : this.redis.lrange(this.keys.timeline(id), 0, -1),
+      options.timeline === false ? Promise.resolve([]) : this.redis.lrange(this.keys.timeline(id), newest, -1),
     ]);
     if (!hash.id) return null;
     const parsed = incidentHashSchema.safeParse(hash);
@@ -138,7 +139,7 @@ export class IncidentStore {
     };
   }
 
-  async require(id: string, options: { timeline?: boolean } = {}): Promise<IncidentRecord> {
+  async require(id: string, options: { timeline?: boolean | number } = {}): Promise<IncidentRecord> {
     const incident = await this.get(id, options);
     if (!incident) throw new TriageError('E_NOT_FOUND', `no incident ${id}`);
     return incident;
@@ -178,9 +179,9 @@ export class IncidentStore {
     return records.filter((r): r is IncidentRecord => r !== null);
   }
 
-  async newestInChannel(channel: string): Promise<IncidentRecord | null> {
+  async newestInChannel(channel: string, options: { timeline?: boolean | number } = {}): Promise<IncidentRecord | null> {
     const [id] = await this.redis.zrange(this.keys.channel(channel), 0, 0, 'REV');
-    return id ? this.get(id) : null;
+    return id ? this.get(id, options) : null;
   }
 
   /** First caller wins; used so one summary is posted per job whatever races (events, reconcile, two bots). */

@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { NamedServer } from '../config/servers.js';
 import { readIncidentFile, writeIncidentFile } from '../incident/incident-file.js';
 import { incidentPaths, newIncidentId, type IncidentPaths } from '../incident/layout.js';
 import { captureStep, tokenFor } from './capture-step.js';
+import { replayStep } from './replay-step.js';
 import { collectDumps, collectHangEvidence, collectServerLog, inspectNewestCoredumps, summariseDumpsInto } from './host-evidence.js';
 import { routeStep } from './route-step.js';
 import { runStep, updateIncident } from './steps.js';
@@ -43,6 +45,7 @@ export async function runPipeline(req: PipelineRequest, deps: PipelineDeps, sign
     }
     if (req.pipeline === 'auto' || req.pipeline === 'crash' || req.pipeline === 'hang') await hostLogAndDumps(req, paths, ctx, 'crash');
     if (req.pipeline === 'slow') await hostLogAndDumps(req, paths, ctx, 'request');
+    if (req.pipeline === 'slow' || req.pipeline === 'crash' || req.pipeline === 'hang') await replayOnCleanTarget(req, paths, ctx);
     if (req.pipeline === 'auto' || req.pipeline === 'crash') await coredumpStep(req, paths, ctx);
     if (req.pipeline === 'hang') await hangStep(paths, ctx);
 
@@ -82,16 +85,48 @@ async function captureBundleStep(req: PipelineRequest, paths: IncidentPaths, ctx
 
 /** Server log tail and the dumps it names (or the newest in the registered folder), then their summary. */
 async function hostLogAndDumps(req: PipelineRequest, paths: IncidentPaths, ctx: StepCtx, kind: 'crash' | 'request') {
-  const server = 'logFile' in req.server ? req.server : undefined;
+  const server = registered(req);
   const log = await runStep('copy server log', ctx, MINUTE, () => collectServerLog(server?.logFile, paths), (r) => (r.file ? `${path.basename(r.file)}; ${r.crashDumpsNamed.length} crash dump(s) named` : 'no log file registered'));
   const folder = kind === 'crash' ? server?.crashDumpDir : server?.requestDumpDir;
   await runStep(`collect ${kind} dumps`, ctx, 5 * MINUTE, () => collectDumps({ named: kind === 'crash' ? log.crashDumpsNamed : [], folder, kind, paths }), (r) => `${r.length} file(s)`);
   await runStep('summarise dumps', ctx, 5 * MINUTE, (s) => summariseDumpsInto(paths, s), (r) => (r ? `${r.requests} requests, ${r.unfinished} unfinished` : 'no dumps'));
 }
 
+/**
+ * Replay the saved dumps on the registered clean target (never on the production server). Starting that
+ * target is left to people: its launch command is in the report when it is not answering.
+ */
+async function replayOnCleanTarget(req: PipelineRequest, paths: IncidentPaths, ctx: StepCtx) {
+  const replay = registered(req)?.replay;
+  const target = req.target ?? replay?.url;
+  if (!target) {
+    await runStep('replay on a clean target', ctx, MINUTE, async () => null, () => 'skipped: no clean replay target registered for this server (servers.yaml replay.url)');
+    return;
+  }
+  const token = replay?.tokenEnv ? ctx.deps.env[replay.tokenEnv] : undefined;
+  await runStep(
+    'replay on a clean target',
+    ctx,
+    (req.pipeline === 'hang' ? 3 : 15) * MINUTE,
+    (s) =>
+      replayStep({
+        paths,
+        target,
+        ...(token ? { token } : {}),
+        parallel: req.pipeline === 'slow' ? 1 : 64,
+        // A hang must surface as a finding within the step, not as a step timeout.
+        timeoutS: req.pipeline === 'hang' ? 60 : 300,
+        signal: s,
+        now: ctx.deps.now,
+        ...(ctx.deps.dispatcher ? { dispatcher: ctx.deps.dispatcher } : {}),
+      }),
+    (r) => (r.kind === 'no-dumps' ? 'skipped: no dumps to replay' : `${r.requests} request(s) replayed on ${target}; reproduced: ${String(r.reproduced)}`),
+  );
+}
+
 async function coredumpStep(req: PipelineRequest, paths: IncidentPaths, ctx: StepCtx) {
-  const dir = ('coredumpDir' in req.server ? req.server.coredumpDir : undefined) ?? DEFAULT_COREDUMP_DIR;
-  await runStep('cuda-gdb on CUDA coredumps', ctx, 8 * MINUTE, (s) => inspectNewestCoredumps(dir, paths, s), (r) => (r.length ? r.map((o) => o.kind).join(', ') : `no coredumps in ${dir}`));
+  const dir = registered(req)?.coredumpDir ?? DEFAULT_COREDUMP_DIR;
+  await runStep('cuda-gdb on CUDA coredumps', ctx, 8 * MINUTE, (s) => inspectNewestCoredumps(dir, paths, s, ctx.deps.toolEnv), (r) => (r.length ? r.map((o) => o.kind).join(', ') : `no coredumps in ${dir}`));
 }
 
 async function hangStep(paths: IncidentPaths, ctx: StepCtx) {
@@ -99,7 +134,7 @@ async function hangStep(paths: IncidentPaths, ctx: StepCtx) {
     'per-rank coredump, stacks and GPU state',
     ctx,
     10 * MINUTE,
-    (s) => collectHangEvidence(paths, s),
+    (s) => collectHangEvidence(paths, s, ctx.deps.toolEnv),
     (r) => `${r.pids.length} scheduler process(es); py-spy ${r.ranks.map((x) => x.pySpy.kind).join('/') || 'n/a'}; cuda-gdb ${r.ranks.map((x) => x.cudaGdb.kind).join('/') || 'n/a'}; nvidia-smi ${r.gpu.gpus.kind}`,
   );
 }
@@ -118,6 +153,11 @@ async function ensureIncident(req: PipelineRequest, deps: PipelineDeps): Promise
     createdAt: deps.now().toISOString(),
     timeline: [],
   });
+}
+
+/** The registry entry when the request names a registered server (an ad-hoc URL has no host paths). */
+function registered(req: PipelineRequest): NamedServer | undefined {
+  return req.server.name !== undefined ? req.server : undefined;
 }
 
 function stamp(d: Date): string {

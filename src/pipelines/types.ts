@@ -28,6 +28,8 @@ export interface PipelineDeps {
   env: Record<string, string | undefined>;
   /** undici dispatcher for all HTTP (tests may pass an Agent with short timeouts). */
   dispatcher?: Dispatcher;
+  /** Environment of the GPU tools we run (cuda-gdb, py-spy, nvidia-smi); PATH decides which binaries. Default: ours. */
+  toolEnv?: Record<string, string | undefined>;
   now: () => Date;
   logger: Logger;
 }

@@ -37,46 +37,27 @@ export function createProcessor(deps: ProcessorDeps): TriageProcessor {
     if (job.name === MARK_JOB) return markIncident(job, deps);
     const data = parse(pipelineJobSchema, job.data, 'job data');
     const server = serverFor(deps, data.server);
+    const target = targetFor(deps.registry, data);
     const request: PipelineRequest = {
       pipeline: data.pipeline,
       server,
       incidentDir: path.resolve(deps.dataDir, data.incidentId),
       ...(data.timeoutS ? { timeoutS: data.timeoutS } : {}),
-      ...(targetFor(deps.registry, data) ? { target: targetFor(deps.registry, data) } : {}),
+      ...(target ? { target } : {}),
     };
+    const jobId = job.id ?? '';
     const attempt = job.attemptsMade + 1;
     const log = deps.logger;
     const started = performance.now();
     const labels = { pipeline: data.pipeline };
-    deps.metrics.active.inc();
-
-    const jobId = job.id ?? '';
-    await prepareIncidentFolder(request.incidentDir, data, server);
-    await deps.store.updateForJob(data.incidentId, jobId, { jobState: 'running', attempt, steps: [], incidentDir: request.incidentDir });
-
-    let steps: StepView[] = [];
-    let writes: Promise<unknown> = Promise.resolve();
-    const onProgress = (progress: StepProgress): void => {
-      steps = applyStep(steps, progress);
-      const payload: JobProgress = { incidentId: data.incidentId, server: data.server, pipeline: data.pipeline, attempt, steps, ...(data.slack ? { slack: data.slack } : {}) };
-      const snapshot = steps;
-      // Chained so Redis sees progress in order; a slow Redis never blocks the pipeline itself.
-      writes = writes
-        .then(() =>
-          Promise.all([
-            job.updateProgress(payload),
-            deps.store.updateForJob(data.incidentId, jobId, { steps: snapshot }),
-            deps.store.append(data.incidentId, stepEntry(progress, data.pipeline)),
-          ]),
-        )
-        .catch((err: unknown) => log.warn('progress not recorded', { jobId: job.id, err }));
-    };
-
+    const progress = progressRecorder(job, data, attempt, deps);
     const deadline = AbortSignal.timeout(deps.jobTimeoutMs);
-    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    deps.metrics.active.inc();
     try {
-      const result = await deps.runPipeline(request, deps.pipelineDeps, combined, onProgress);
-      await writes;
+      await prepareIncidentFolder(request.incidentDir, data, server);
+      await deps.store.updateForJob(data.incidentId, jobId, { jobState: 'running', attempt, steps: [], incidentDir: request.incidentDir });
+      const result = await deps.runPipeline(request, deps.pipelineDeps, signal ? AbortSignal.any([signal, deadline]) : deadline, progress.sink);
+      await progress.settled();
       const report = result.report ?? undefined;
       // The newest verdict always wins; the job-state fields only while this is the current job.
       await deps.store.update(data.incidentId, {
@@ -84,19 +65,19 @@ export function createProcessor(deps: ProcessorDeps): TriageProcessor {
         incidentDir: result.incidentDir,
         ...(report ? { report, problemClass: report.problemClass, nextSkill: report.nextStep.skill } : {}),
       });
-      await deps.store.updateForJob(data.incidentId, jobId, { jobState: 'done', steps });
+      await deps.store.updateForJob(data.incidentId, jobId, { jobState: 'done', steps: progress.steps() });
       deps.metrics.jobs.inc({ ...labels, outcome: 'completed' });
       deps.metrics.duration.observe({ ...labels, outcome: 'completed' }, (performance.now() - started) / 1000);
-      log.info('job completed', { jobId: job.id, incidentId: data.incidentId, pipeline: data.pipeline, problemClass: report?.problemClass });
+      log.info('job completed', { jobId, incidentId: data.incidentId, pipeline: data.pipeline, problemClass: report?.problemClass });
       return { incidentId: data.incidentId, pipeline: data.pipeline, incidentDir: result.incidentDir, problemClass: report?.problemClass ?? null, files: result.files };
     } catch (err) {
-      await writes;
+      await progress.settled();
       const mapped = toQueueError(err, { deadlinePassed: deadline.aborted, jobTimeoutMs: deps.jobTimeoutMs });
       const final = mapped instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1);
       const outcome = final ? 'failed' : 'retry';
       deps.metrics.jobs.inc({ ...labels, outcome });
       deps.metrics.duration.observe({ ...labels, outcome }, (performance.now() - started) / 1000);
-      log.warn('job attempt failed', { jobId: job.id, incidentId: data.incidentId, attempt, final, err: mapped });
+      log.warn('job attempt failed', { jobId, incidentId: data.incidentId, attempt, final, err: mapped });
       await deps.store.updateForJob(data.incidentId, jobId, { jobState: final ? 'failed' : 'retrying', failure: mapped.message }).catch(() => undefined);
       if (!final) await deps.store.append(data.incidentId, { kind: 'retry', pipeline: data.pipeline, text: `attempt ${attempt} failed, retrying: ${mapped.message}` }).catch(() => undefined);
       throw mapped;
@@ -104,6 +85,31 @@ export function createProcessor(deps: ProcessorDeps): TriageProcessor {
       deps.metrics.active.dec();
     }
   };
+}
+
+/**
+ * The pipeline's progress, in order, into job progress (the bot redraws Slack from it), the
+ * incident's steps and its timeline. Chained so Redis sees progress in order; a slow Redis never
+ * blocks the pipeline itself, and a failed write is logged, not fatal.
+ */
+function progressRecorder(job: Job, data: PipelineJobData, attempt: number, deps: ProcessorDeps) {
+  let steps: StepView[] = [];
+  let writes: Promise<unknown> = Promise.resolve();
+  const sink = (progress: StepProgress): void => {
+    steps = applyStep(steps, progress);
+    const snapshot = steps;
+    const payload: JobProgress = { incidentId: data.incidentId, server: data.server, pipeline: data.pipeline, attempt, steps: snapshot, ...(data.slack ? { slack: data.slack } : {}) };
+    writes = writes
+      .then(() =>
+        Promise.all([
+          job.updateProgress(payload),
+          deps.store.updateForJob(data.incidentId, job.id ?? '', { steps: snapshot }),
+          deps.store.append(data.incidentId, stepEntry(progress, data.pipeline)),
+        ]),
+      )
+      .catch((err: unknown) => deps.logger.warn('progress not recorded', { jobId: job.id, err }));
+  };
+  return { sink, steps: () => steps, settled: () => writes };
 }
 
 /** Errors steer the queue: bad input → UnrecoverableError (no retry), the rest retry with backoff. */

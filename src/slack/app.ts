@@ -50,7 +50,8 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
           { path: '/metrics', method: 'GET', handler: ops },
         ],
       });
-  const app = new App({ token: config.botToken, receiver, logger, clientOptions });
+  // No conversation store: nothing here reads Bolt's per-conversation state, and it costs every request.
+  const app = new App({ token: config.botToken, receiver, logger, clientOptions, convoStore: false });
   registerTriageCommand(app, deps);
   registerActions(app, deps);
   app.error(async (err) => {

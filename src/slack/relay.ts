@@ -26,6 +26,8 @@ export interface RelayDeps {
  */
 export class ResultRelay {
   private readonly listeners: QueueEvents[] = [];
+  /** Events of one job are handled one after another, in stream order (stalled before failed). */
+  private readonly perJob = new Map<string, Promise<void>>();
   private timer?: NodeJS.Timeout;
   private reconciling?: Promise<void>;
 
@@ -47,6 +49,7 @@ export class ResultRelay {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.reconciling;
+    await Promise.all(this.perJob.values());
     await this.deps.results.drain();
     await Promise.all(this.listeners.map((l) => l.close()));
     this.listeners.length = 0;
@@ -86,18 +89,23 @@ export class ResultRelay {
     const { producer, results, logger } = this.deps;
     const label = queueLabel(this.deps.prefix, host);
     const withJob = (jobId: string, what: string, fn: (job: Job) => Promise<void>): void => {
-      producer
-        .getJob(host, jobId)
+      const key = `${host}/${jobId}`;
+      const next = (this.perJob.get(key) ?? Promise.resolve())
+        .then(() => producer.getJob(host, jobId))
         .then((job) => (job && job.name !== MARK_JOB ? fn(job) : undefined))
-        .catch((err: unknown) => logger.warn(`handling ${what} failed`, { queue: label, jobId, err }));
+        .catch((err: unknown) => logger.warn(`handling ${what} failed`, { queue: label, jobId, err }))
+        .finally(() => {
+          if (this.perJob.get(key) === next) this.perJob.delete(key);
+        });
+      this.perJob.set(key, next);
     };
     events.on('progress', ({ data }) => results.progress(host, data));
     events.on('completed', ({ jobId }) => withJob(jobId, 'completed', (job) => results.completed(host, job)));
     events.on('failed', ({ jobId, failedReason }) => withJob(jobId, 'failed', (job) => results.failed(host, job, failedReason)));
-    events.on('delayed', ({ jobId }) => withJob(jobId, 'retry', (job) => results.refresh(host, job)));
+    events.on('delayed', ({ jobId }) => withJob(jobId, 'retry', (job) => results.retrying(host, job)));
     events.on('stalled', ({ jobId }) => {
       logger.warn('job stalled (its worker died or lost its lock); it goes back to the queue', { queue: label, jobId });
-      withJob(jobId, 'stalled', (job) => results.refresh(host, job));
+      withJob(jobId, 'stalled', (job) => results.stalled(host, job));
     });
     events.on('error', (err) => logger.warn('queue events error', { queue: label, err }));
   }

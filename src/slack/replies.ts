@@ -22,9 +22,13 @@ export function unknownServer(registry: Registry, name: string): CommandResult {
   return ephemeral(`Unknown server \`${name.replace(/`/g, "'")}\`. Registered servers: ${list}`, 'unknown-server', { detail: name });
 }
 
+/** How many of an incident's newest timeline entries commands read (status shows the last few). */
+export const TIMELINE_READ = 20;
+
 /** The incident named, or the newest one started in this channel. */
 export async function incidentFor(inv: Invocation, deps: CommandDeps, id: string | undefined): Promise<IncidentRecord | CommandResult> {
-  const incident = id ? await deps.store.get(id) : await deps.store.newestInChannel(inv.channel);
+  const options = { timeline: TIMELINE_READ };
+  const incident = id ? await deps.store.get(id, options) : await deps.store.newestInChannel(inv.channel, options);
   if (incident) return incident;
   return ephemeral(id ? `No incident \`${id.replace(/`/g, "'")}\`.` : 'No incident in this channel yet. Start one with `/triage capture <server>`.', 'not-found');
 }

@@ -51,13 +51,32 @@ export class ResultPoster {
     this.pushStatus(p.slack!, { incidentId: p.incidentId, server: p.server, host, pipeline: p.pipeline, jobState: 'running', attempt: p.attempt, steps: p.steps });
   }
 
-  /** A retry was scheduled or a stalled job was put back: show it. */
+  /** An attempt failed and BullMQ scheduled the next one after its backoff. */
+  async retrying(host: string, job: Job): Promise<void> {
+    this.deps.metrics.jobs.inc({ state: 'retrying' });
+    await this.refresh(host, job);
+  }
+
+  /** Redraws a job's status message from the incident record. */
   async refresh(host: string, job: Job): Promise<void> {
     const data = pipelineJobSchema.safeParse(job.data);
     if (!data.success || !data.data.slack?.statusTs) return;
     const incident = await this.deps.store.get(data.data.incidentId, { timeline: false });
     if (!incident || incident.jobId !== job.id) return;
     this.pushStatus(data.data.slack, viewOf(incident, host, incident.jobState ?? 'queued'));
+  }
+
+  /** The job's worker died or lost its lock; BullMQ put the job back (or failed it, which 'failed' reports). */
+  async stalled(host: string, job: Job): Promise<void> {
+    const data = pipelineJobSchema.safeParse(job.data);
+    if (!data.success || !job.id) return;
+    const { store, metrics } = this.deps;
+    metrics.jobs.inc({ state: 'stalled' });
+    const note = 'its worker stopped (killed or lost its lock); the job went back to the queue';
+    if (await store.updateForJob(data.data.incidentId, job.id, { jobState: 'retrying', failure: note })) {
+      await store.append(data.data.incidentId, { kind: 'retry', pipeline: data.data.pipeline, text: `${data.data.pipeline} stalled: ${note}` });
+    }
+    await this.refresh(host, job);
   }
 
   async completed(host: string, job: Job): Promise<void> {

@@ -95,6 +95,8 @@ describe('incident store (real Redis)', () => {
     for (let i = 0; i < 12; i++) await small.append(incident.id, { kind: 'step', text: `step ${i}` });
     const timeline = (await small.require(incident.id)).timeline;
     expect(timeline.map((t) => t.text)).toEqual(['step 7', 'step 8', 'step 9', 'step 10', 'step 11']);
+    expect((await small.require(incident.id, { timeline: 2 })).timeline.map((t) => t.text)).toEqual(['step 10', 'step 11']);
+    expect((await small.require(incident.id, { timeline: false })).timeline).toEqual([]);
     const claims = await Promise.all(Array.from({ length: 5 }, () => small.claim(incident.id, 'posted:job-1')));
     expect(claims.filter(Boolean)).toHaveLength(1);
     await small.releaseClaim(incident.id, 'posted:job-1');

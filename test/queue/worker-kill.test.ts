@@ -65,7 +65,7 @@ describe('worker killed mid-job (child process, SIGKILL)', () => {
     return incident;
   }
 
-  it('the restarted worker picks the stalled job up and the summary still arrives', async () => {
+  it('the restarted worker picks the stalled job up and the summary still arrives', { timeout: 60_000 }, async () => {
     const ctx = await setup(1);
     const incident = await killMidJob(ctx);
     // The server recovered while the worker was down.
@@ -77,11 +77,12 @@ describe('worker killed mid-job (child process, SIGKILL)', () => {
     expect(summary.text).toMatch(/slow on prod-a/);
     const record = await ctx.h.store.require(incident.id);
     expect(record).toMatchObject({ status: 'open', jobState: 'done', problemClass: 'slow' });
+    expect(record.timeline.some((t) => t.kind === 'retry' && t.text.includes('stalled'))).toBe(true);
     expect(second.logs.some((l) => l.msg === 'job started' && l.jobId === incident.jobId)).toBe(true);
     expect(ctx.healthy.hits).toContain('/health_generate');
   });
 
-  it('with no stalls allowed, the incident is reported failed in its thread', async () => {
+  it('with no stalls allowed, the incident is reported failed in its thread', { timeout: 60_000 }, async () => {
     const ctx = await setup(0);
     const incident = await killMidJob(ctx);
     await ctx.start().ready;
@@ -91,7 +92,7 @@ describe('worker killed mid-job (child process, SIGKILL)', () => {
     expect((await ctx.h.store.require(incident.id)).failure).toMatch(/stalled/);
   });
 
-  it('SIGTERM stops the worker gracefully: running jobs are cancelled back to the queue', async () => {
+  it('SIGTERM stops the worker gracefully: running jobs are cancelled back to the queue', { timeout: 60_000 }, async () => {
     const ctx = await setup(1);
     const worker = ctx.start();
     await worker.ready;

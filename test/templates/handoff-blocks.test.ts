@@ -38,6 +38,6 @@ describe('/triage status', () => {
     const timeline = Array.from({ length: 500 }, (_, i) => ({ at: '2026-11-28T01:16:00.000Z', kind: 'step' as const, text: `step ${i}: ${'z'.repeat(300)}` }));
     const message = incidentStatusMessage(incidentRecord({ timeline }), NOW);
     expect(blockProblems(message.blocks)).toEqual([]);
-    expect(JSON.stringify(message.blocks)).toContain('last 12 of 500');
+    expect(JSON.stringify(message.blocks)).toContain('(newest 12)');
   });
 });
