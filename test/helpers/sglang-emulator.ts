@@ -20,6 +20,8 @@ export interface EmulatorOptions {
   apiKey?: string;
   adminKey?: string;
   tpSize?: number;
+  /** /generate never answers prompts of at least this many tokens (words + 1): a request-shaped hang. */
+  hangPromptTokens?: number;
 }
 
 export interface Emulator {
@@ -137,6 +139,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
         return json(200, serverInfo(opts));
       case '/v1/loads':
         return old ? json(404, { detail: 'Not Found' }) : json(200, loads(shape, opts.scenario === 'queue-pressure' ? 'early' : 'late', cacheHit));
+      case '/generate':
+        return generate(req, res, opts);
       case '/get_load':
         return json(200, [{ dp_rank: 0, num_reqs: shape.running, num_waiting_reqs: shape.waiting, num_tokens: 1234, ts_tic: 99.1 }]);
       case '/hicache/storage-backend':
@@ -168,6 +172,33 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   };
 }
 
+/** A minimal /generate: JSON or SSE (cumulative text), hanging on long prompts when asked to. */
+async function generate(req: IncomingMessage, res: ServerResponse, opts: EmulatorOptions): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  let body: { text?: string; input_ids?: number[]; stream?: boolean; rid?: string; sampling_params?: { max_new_tokens?: number } };
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    res.writeHead(400, { 'content-type': 'application/json' });
+    return void res.end(JSON.stringify({ object: 'error', message: 'bad JSON', type: 'Bad Request', code: 400 }));
+  }
+  const promptTokens = typeof body.text === 'string' ? body.text.split(' ').filter(Boolean).length + 1 : (body.input_ids?.length ?? 1);
+  if (opts.hangPromptTokens !== undefined && promptTokens >= opts.hangPromptTokens) return; // the scheduler never answers
+  const n = Math.min(body.sampling_params?.max_new_tokens ?? 8, 32);
+  const meta = (k: number, done: boolean) => ({ id: body.rid ?? 'rid', finish_reason: done ? { type: 'length', length: n } : null, prompt_tokens: promptTokens, completion_tokens: k, cached_tokens: 0, ...(done ? { e2e_latency: 0.01 * n } : {}) });
+  if (!body.stream) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return void res.end(JSON.stringify({ text: 'tok '.repeat(n), output_ids: Array.from({ length: n }, (_, i) => i), meta_info: meta(n, true) }));
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  for (let k = 1; k <= n; k++) {
+    res.write(`data: ${JSON.stringify({ text: 'tok '.repeat(k), output_ids: Array.from({ length: k }, (_, i) => i), meta_info: meta(k, k === n) })}\n\n`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  res.end('data: [DONE]\n\n');
+}
+
 /** Claims 2 GB and streams it lazily, stopping when the client goes away. */
 function streamHuge(res: ServerResponse): void {
   const total = 2 * 1024 * 1024 * 1024;
@@ -191,6 +222,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const args = process.argv.slice(2);
   const get = (flag: string) => args[args.indexOf(flag) + 1];
   const latency = args.includes('--latency') ? Object.fromEntries(get('--latency')!.split(',').map((kv) => [kv.split('=')[0]!, Number(kv.split('=')[1])])) : undefined;
-  const emulator = await startEmulator({ scenario: (get('--scenario') as Scenario) ?? 'healthy', port: Number(get('--port') ?? 30000), ...(latency ? { latencyMs: latency } : {}) });
+  const hang = args.includes('--hang-prompt-tokens') ? { hangPromptTokens: Number(get('--hang-prompt-tokens')) } : {};
+  const emulator = await startEmulator({ scenario: (get('--scenario') as Scenario) ?? 'healthy', port: Number(get('--port') ?? 30000), ...(latency ? { latencyMs: latency } : {}), ...hang });
   process.stderr.write(`SGLang emulator (${get('--scenario') ?? 'healthy'}) on ${emulator.url}\n`);
 }

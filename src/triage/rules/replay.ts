@@ -42,6 +42,15 @@ function targetBase(e: ReplayEvidence): string {
   return e.target.replace(/\/generate\/?$/, '');
 }
 
+/** The server runs several ranks (dump server_args or a bundle's /server_info): a request-shaped hang there is usually a collective. */
+function multiRankTopology(evidence: Evidence): boolean {
+  const many = (t: Record<string, number | null | undefined>) => Object.values(t).some((v) => typeof v === 'number' && v > 1);
+  return (
+    evidence.of('dump').some((d) => 'topology' in d.data && many(d.data.topology as unknown as Record<string, number | null>)) ||
+    evidence.of('bundle').some((b) => many({ tp: b.data.topology.tp_size, dp: b.data.topology.dp_size, pp: b.data.topology.pp_size, ep: b.data.topology.ep_size }))
+  );
+}
+
 /** Distinct ranks the folder already has evidence from (file names like rank1.*, or data.rank). */
 export function ranksWithEvidence(evidence: Evidence): Set<number> {
   const ranks = new Set<number>();
@@ -108,7 +117,7 @@ export const replayRule: Rule = {
     };
 
     if (e.reproduced === 'hang') {
-      const multiRank = ranksWithEvidence(evidence).size >= 2;
+      const multiRank = ranksWithEvidence(evidence).size >= 2 || multiRankTopology(evidence);
       const stoppedAll = e.targetHungAtMs !== null;
       return verdict({
         priority: REPLAY_PRIORITY.hang,
@@ -119,7 +128,7 @@ export const replayRule: Rule = {
         nextStep: {
           skill: multiRank ? 'debug-distributed-hang' : 'collect-more',
           why: multiRank
-            ? 'The replay reproduces the hang and the folder holds evidence from several ranks: compare them for the first divergence (collective, stuck kernel).'
+            ? 'The replay reproduces the hang on a multi-rank server: ranks diverging on a collective is the usual cause. While the target is still hung, take the CUDA coredump first, then per-rank stacks and NCCL COLL logs, and compare ranks for the first divergence.'
             : 'The replay reproduces the hang. While the target is still hung, take a user-triggered CUDA coredump first, then per-rank stacks, then route again.',
           commands: hangCollectionCommands(ctx, e),
         },
