@@ -87,7 +87,7 @@ export class ResultPoster {
       const thread = target?.threadTs ?? incident.threadTs;
       const report = incident.report;
       const summary = report
-        ? summaryMessage(report, { id: incident.id, server: incident.server, host, pipeline: data.pipeline, ...(incident.incidentDir ? { incidentDir: incident.incidentDir } : {}) })
+        ? summaryMessage(report, summaryIncident(incident, host, data.pipeline))
         : noteMessage(`*${data.pipeline}* on *${incident.server}* finished without a report.`);
       const posted = await this.deps.poster.post(channel, summary, thread);
       if (!posted.ok) {
@@ -96,7 +96,7 @@ export class ResultPoster {
       }
       await this.deps.store.update(incident.id, { summaryTs: posted.value });
       if (report) {
-        const content = renderReportMarkdown(report, { incidentId: incident.id, server: incident.server, ...(incident.incidentDir ? { incidentDir: incident.incidentDir } : {}) });
+        const content = renderReportMarkdown(report, { incidentId: incident.id, server: incident.server, incidentDir: incident.incidentDir });
         const uploaded = await this.deps.poster.upload(channel, thread ?? posted.value, { filename: 'report.md', title: `${incident.id} report`, content });
         if (!uploaded.ok) await this.deps.store.append(incident.id, { kind: 'slack', text: `report.md not attached: ${uploaded.error}` });
       }
@@ -107,14 +107,15 @@ export class ResultPoster {
 
   async failed(host: string, job: Job, reason: string): Promise<void> {
     await this.once(job, 'failed', async (data, incident) => {
+      const { store, poster } = this.deps;
       // A failed follow-up leaves an earlier verdict standing; a failed first capture fails the incident.
-      await this.deps.store.update(incident.id, { ...(incident.report || incident.status === 'resolved' ? {} : { status: 'failed' }) });
-      await this.deps.store.updateForJob(incident.id, job.id ?? '', { jobState: 'failed', failure: reason });
+      if (!incident.report && incident.status === 'open') await store.update(incident.id, { status: 'failed' });
+      await store.updateForJob(incident.id, job.id ?? '', { jobState: 'failed', failure: reason });
       await this.finalStatus(data, { ...incident, failure: reason }, host, 'failed');
       const attempts = Math.max(job.attemptsMade, 1);
-      const message = failureMessage({ id: incident.id, server: incident.server, host, pipeline: data.pipeline, ...(incident.incidentDir ? { incidentDir: incident.incidentDir } : {}) }, reason, attempts);
-      const posted = await this.deps.poster.post(data.slack?.channel ?? incident.channel, message, data.slack?.threadTs ?? incident.threadTs);
-      await this.deps.store.append(incident.id, { kind: 'failed', pipeline: data.pipeline, text: `${data.pipeline} failed after ${attempts} attempt(s): ${reason}` });
+      const posted = await poster.post(data.slack?.channel ?? incident.channel, failureMessage(summaryIncident(incident, host, data.pipeline), reason, attempts), data.slack?.threadTs ?? incident.threadTs);
+      // Recorded once: a notice Slack refused is posted (and recorded) by a later reconcile pass.
+      await store.append(incident.id, posted.ok ? { kind: 'failed', pipeline: data.pipeline, text: `${data.pipeline} failed after ${attempts} attempt(s): ${reason}` } : { kind: 'slack', pipeline: data.pipeline, text: `failure notice not posted yet: ${posted.error}` });
       return posted.ok;
     });
   }
@@ -155,6 +156,10 @@ export class ResultPoster {
     this.throttle.push(key, { channel: target.channel, ts, message: statusMessage({ ...view, at: this.deps.now().toISOString() }) });
     return key;
   }
+}
+
+function summaryIncident(incident: IncidentRecord, host: string, pipeline: string) {
+  return { id: incident.id, server: incident.server, host, pipeline, incidentDir: incident.incidentDir };
 }
 
 function viewOf(incident: IncidentRecord, host: string, jobState: JobState, pipeline = incident.pipeline) {

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { eventually } from './eventually.js';
 
 export interface SlackCall {
   method: string;
@@ -150,14 +151,8 @@ export class FakeSlack {
     return this.messages.filter((m) => m.thread_ts === ts);
   }
 
-  async waitFor<T>(probe: () => T | undefined | null | false, what: string, timeoutMs = 15_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`fake Slack: timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+  waitFor<T>(probe: () => T | undefined | null | false, what: string, timeoutMs = 15_000): Promise<T> {
+    return eventually(probe, `fake Slack: ${what}`, timeoutMs) as Promise<T>;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

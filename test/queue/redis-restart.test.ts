@@ -6,6 +6,7 @@ import { registryYaml, startHarness, type Harness } from '../helpers/bot-harness
 import { startPrivateRedis, type PrivateRedis } from '../helpers/redis-test.js';
 import { reportRunner } from '../helpers/runners.js';
 import { postSlashCommand } from '../helpers/slack-requests.js';
+import { eventually } from '../helpers/eventually.js';
 
 /**
  * Redis killed (SIGKILL) and restarted while a job runs. "Survive" here means: Redis runs with
@@ -37,7 +38,7 @@ describe('Redis restarts mid-job', () => {
 
   it('the running job completes and its summary is posted; a command during the outage is still acked', async () => {
     await postSlashCommand(h.botUrl, h.fake, { text: 'capture prod-a' });
-    const incident = await waitFor(async () => {
+    const incident = await eventually(async () => {
       const i = await h.store.newestInChannel('C0OPS');
       return i?.jobState === 'running' && i.steps.length ? i : undefined;
     });
@@ -65,13 +66,3 @@ describe('Redis restarts mid-job', () => {
     expect(h.fake.violations).toEqual([]);
   });
 });
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

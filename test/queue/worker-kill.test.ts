@@ -5,6 +5,7 @@ import { registryYaml, startHarness, type Harness } from '../helpers/bot-harness
 import { startEmulator, type Emulator } from '../helpers/sglang-emulator.js';
 import { postSlashCommand } from '../helpers/slack-requests.js';
 import { spawnWorker, type WorkerChild } from '../helpers/worker-child.js';
+import { eventually } from '../helpers/eventually.js';
 
 /**
  * The worker as a real child process running the real pipeline, killed with SIGKILL while its
@@ -56,11 +57,11 @@ describe('worker killed mid-job (child process, SIGKILL)', () => {
     const { opsPort } = await first.ready;
     expect((await fetch(`http://127.0.0.1:${opsPort}/healthz`)).status).toBe(200);
     await postSlashCommand(ctx.h.botUrl, ctx.h.fake, { text: 'capture prod-a' });
-    const incident = await waitFor(async () => {
+    const incident = await eventually(async () => {
       const i = await ctx.h.store.newestInChannel('C0OPS');
       return i?.jobState === 'running' && i.steps.length ? i : undefined;
     });
-    await waitFor(async () => ctx.hung.hits.includes('/health_generate') || undefined);
+    await eventually(() => ctx.hung.hits.includes('/health_generate'), 'the capture to reach /health_generate');
     await first.kill('SIGKILL');
     return incident;
   }
@@ -88,7 +89,7 @@ describe('worker killed mid-job (child process, SIGKILL)', () => {
     await ctx.start().ready;
     const notice = await ctx.h.fake.waitFor(() => ctx.h.fake.threadOf(incident.threadTs!).find((m) => m.text?.includes('capture failed on prod-a')), 'failure notice', 20_000);
     expect(notice.text).toMatch(/stalled/);
-    await waitFor(async () => ((await ctx.h.store.require(incident.id)).status === 'failed' ? true : undefined));
+    await eventually(async () => (await ctx.h.store.require(incident.id)).status === 'failed', 'the incident to be failed');
     expect((await ctx.h.store.require(incident.id)).failure).toMatch(/stalled/);
   });
 
@@ -97,7 +98,7 @@ describe('worker killed mid-job (child process, SIGKILL)', () => {
     const worker = ctx.start();
     await worker.ready;
     await postSlashCommand(ctx.h.botUrl, ctx.h.fake, { text: 'capture prod-a' });
-    const incident = await waitFor(async () => {
+    const incident = await eventually(async () => {
       const i = await ctx.h.store.newestInChannel('C0OPS');
       return i?.jobState === 'running' ? i : undefined;
     });
@@ -109,13 +110,3 @@ describe('worker killed mid-job (child process, SIGKILL)', () => {
     expect(['delayed', 'waiting', 'wait']).toContain(await job!.getState());
   });
 });
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

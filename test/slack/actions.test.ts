@@ -7,6 +7,7 @@ import type { StoredMessage } from '../helpers/fake-slack.js';
 import { reportRunner } from '../helpers/runners.js';
 import { postButton, postSlashCommand } from '../helpers/slack-requests.js';
 import { SLOW_REPORT } from '../templates/fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 
 const ACCESS = `access:
   channels: [C0OPS]
@@ -63,7 +64,7 @@ describe('summary buttons: Replay, Route, Run next step, Mark resolved', () => {
 
     const allowed = await press(ACTIONS.nextStep, id, 'U0ROOT');
     expect(String((await answerTo(allowed.responseUrl)).body.text)).toMatch(/Queued slow of/);
-    await waitUntil(async () => (await h.store.require(id)).jobState === 'done');
+    await eventually(async () => (await h.store.require(id)).jobState === 'done', 'the job to finish');
     expect((await h.store.require(id)).jobId).toBe(`${id}.slow.3`);
   });
 
@@ -71,7 +72,7 @@ describe('summary buttons: Replay, Route, Run next step, Mark resolved', () => {
     const id = (await h.store.newestInChannel('C0OPS'))!.id;
     const res = await press(ACTIONS.replay, id, 'U0BOB');
     expect(String((await answerTo(res.responseUrl)).body.text)).toMatch(/Queued replay of/);
-    await waitUntil(async () => (await h.store.require(id)).jobState === 'done');
+    await eventually(async () => (await h.store.require(id)).jobState === 'done', 'the job to finish');
   });
 
   it('a skill a person must run (git-bisect) is answered with its commands, nothing queued', async () => {
@@ -91,7 +92,7 @@ describe('summary buttons: Replay, Route, Run next step, Mark resolved', () => {
     expect(record).toMatchObject({ status: 'resolved', resolvedBy: 'U0BOB' });
     expect((await h.store.listActive()).map((i) => i.id)).not.toContain(incident.id);
     const file = path.join(h.dataDir, incident.id, 'incident.json');
-    await waitUntil(async () => (JSON.parse(await readFile(file, 'utf8')) as { status: string }).status === 'resolved');
+    await eventually(async () => (JSON.parse(await readFile(file, 'utf8')) as { status: string }).status === 'resolved', 'incident.json resolved');
 
     const late = await press(ACTIONS.replay, incident.id, 'U0ROOT');
     expect(String((await answerTo(late.responseUrl)).body.text)).toContain('is resolved');
@@ -105,12 +106,3 @@ describe('summary buttons: Replay, Route, Run next step, Mark resolved', () => {
     expect((await h.deps.audit.recent(1))[0]).toMatchObject({ channel: 'C0RANDOM', outcome: 'forbidden' });
   });
 });
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryYaml, startHarness, type Harness } from '../helpers/bot-harness.js';
 import { postSlashCommand } from '../helpers/slack-requests.js';
+import { eventually } from '../helpers/eventually.js';
 
 const ACCESS = `access:
   channels: [C0OPS, C0OPS2]
@@ -80,7 +81,7 @@ describe('/triage through the real Bolt HTTP receiver', () => {
     const retry = await slash('capture prod-b', { channel_id: 'C0OPS2' }, { retryNum: 1 });
     expect(retry.status).toBe(200);
     // Wait until the retry is audited, then check it answered nobody a second time.
-    await waitUntil(async () => (await lastAudit())?.retryNum === 1);
+    await eventually(async () => (await lastAudit())?.retryNum === 1, 'the retry to be audited');
     expect(await lastAudit()).toMatchObject({ outcome: 'joined', incidentId: incident.id, retryNum: 1 });
     expect(h.fake.responses.filter((r) => r.url === retry.responseUrl)).toEqual([]);
 
@@ -139,11 +140,3 @@ describe('/triage through the real Bolt HTTP receiver', () => {
     expect(Math.max(...h.fake.acks)).toBeLessThan(3000);
   });
 });
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

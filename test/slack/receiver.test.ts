@@ -4,8 +4,9 @@ import { postSlashCommand } from '../helpers/slack-requests.js';
 
 describe('the HTTP receiver: request signatures, /healthz and /metrics', () => {
   let h: Harness;
+  let slackClock = Date.now();
   beforeAll(async () => {
-    h = await startHarness({ registry: registryYaml({ 'prod-a': { url: 'http://127.0.0.1:9', host: 'gpu-1' } }) });
+    h = await startHarness({ registry: registryYaml({ 'prod-a': { url: 'http://127.0.0.1:9', host: 'gpu-1' } }), fake: { now: () => slackClock } });
   });
   afterAll(async () => {
     await h?.stop();
@@ -41,5 +42,18 @@ describe('the HTTP receiver: request signatures, /healthz and /metrics', () => {
     // prom-client's global registry stays empty: two bots in one process never clash.
     const { register } = await import('prom-client');
     expect(await register.getMetricsAsJSON()).toEqual([]);
+  });
+
+  it('falls back to chat.postEphemeral when the response_url is refused (expired)', async () => {
+    const responseUrl = h.fake.responseUrl();
+    slackClock += 31 * 60_000;
+    try {
+      await postSlashCommand(h.botUrl, h.fake, { text: 'status inc-none', response_url: responseUrl, user_id: 'U0CAROL' });
+      const fallback = await h.fake.waitFor(() => h.fake.ephemerals.find((e) => e.user === 'U0CAROL'), 'chat.postEphemeral');
+      expect(fallback).toMatchObject({ channel: 'C0OPS', text: 'No incident `inc-none`.' });
+      expect(h.fake.violations).toEqual(['response_url used after 30 minutes']);
+    } finally {
+      slackClock -= 31 * 60_000;
+    }
   });
 });

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { registryYaml, startHarness, type Harness } from '../helpers/bot-harness.js';
 import { reportRunner } from '../helpers/runners.js';
 import { postSlashCommand } from '../helpers/slack-requests.js';
+import { eventually } from '../helpers/eventually.js';
 
 const REGISTRY = registryYaml({ 'prod-a': { url: 'http://127.0.0.1:9', host: 'gpu-1' } });
 
@@ -43,7 +44,7 @@ describe('Slack answering 429 and 500', () => {
     // 1 try + 3 retries all fail.
     h.fake.failNext('chat.postMessage', { status: 500 }, 4);
 
-    const recorded = await waitFor(async () => (await h.store.require(incident.id)).timeline.find((t) => t.kind === 'slack'));
+    const recorded = await eventually(async () => (await h.store.require(incident.id)).timeline.find((t) => t.kind === 'slack'), 'the Slack failure on the timeline');
     expect(recorded.text).toBe('summary not posted yet: http_500');
     expect(await h.deps.metrics.registry.getSingleMetricAsString('triage_slack_api_errors_total')).toMatch(/method="chat.postMessage",error="http_500"[^}]*\} 1/);
 
@@ -54,13 +55,3 @@ describe('Slack answering 429 and 500', () => {
     expect((await h.store.require(incident.id)).summaryTs).toBe(summary.ts);
   });
 });
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
