@@ -16,6 +16,8 @@ export interface CaptureStepInput {
   token?: string;
   timeoutS?: number;
   healthTimeoutS?: number;
+  /** Per-endpoint body cap (default 64 MiB). */
+  maxBodyBytes?: number;
   dispatcher?: Dispatcher;
   signal: AbortSignal;
   now: () => Date;
@@ -39,6 +41,7 @@ export async function captureStep(input: CaptureStepInput): Promise<CaptureStepR
     // An explicit --timeout above the health budget also lifts the health probes.
     healthTimeoutS: input.healthTimeoutS ?? Math.max(timeoutS, HEALTH_TIMEOUT_S),
     serverName: input.serverName,
+    ...(input.maxBodyBytes ? { maxBodyBytes: input.maxBodyBytes } : {}),
     dispatcher: input.dispatcher,
     signal: input.signal,
     now: input.now,
