@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { readIncidentFile, writeIncidentFile } from '../incident/incident-file.js';
 import type { Logger } from '../pipelines/types.js';
 import { queueLabel, queueNameFor } from './names.js';
 import { createProcessor, type ProcessorDeps } from './processor.js';
@@ -39,6 +41,14 @@ export function createTriageWorker(options: TriageWorkerOptions): TriageWorker {
   const log = options.logger;
   worker.on('error', (err) => log.warn('worker error', { queue: label, err }));
   worker.on('stalled', (jobId) => log.warn('job stalled; put back for another attempt', { queue: label, jobId }));
+  // A job failed for good (too many stalls: its worker kept dying) leaves incident.json as the dead
+  // worker left it; say failed there too, so the folder on the host agrees with Redis and Slack.
+  worker.on('failed', (job, err) => {
+    if (!job || job.attemptsMade < (job.opts.attempts ?? 1) && !/stalled/i.test(err.message)) return;
+    const incidentId = (job.data as { incidentId?: unknown }).incidentId;
+    if (typeof incidentId !== 'string') return;
+    void markIncidentFailed(path.resolve(options.dataDir, incidentId), err.message).catch((e) => log.warn('could not mark incident.json failed', { incidentId, err: e }));
+  });
   worker.on('active', (job) => log.info('job started', { queue: label, jobId: job.id, pipeline: job.name, attempt: job.attemptsMade + 1 }));
 
   return {
@@ -55,6 +65,13 @@ export function createTriageWorker(options: TriageWorkerOptions): TriageWorker {
       if (!cancelled) log.error('running jobs ignored cancellation; leaving them to stalled detection', { queue: label });
     },
   };
+}
+
+async function markIncidentFailed(dir: string, reason: string): Promise<void> {
+  const incident = await readIncidentFile(dir);
+  if (!incident || incident.status === 'routed' || incident.status === 'resolved') return;
+  const at = new Date().toISOString();
+  await writeIncidentFile(dir, { ...incident, status: 'failed', updatedAt: at, timeline: [...incident.timeline, { at, step: 'job', state: 'failed', detail: reason }] });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readIncidentFile } from '../../src/incident/incident-file.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registryYaml, startHarness, type Harness } from '../helpers/bot-harness.js';
 import { startEmulator, type Emulator } from '../helpers/sglang-emulator.js';
@@ -91,6 +92,12 @@ describe('worker killed mid-job (child process, SIGKILL)', () => {
     expect(notice.text).toMatch(/stalled/);
     await eventually(async () => (await ctx.h.store.require(incident.id)).status === 'failed', 'the incident to be failed');
     expect((await ctx.h.store.require(incident.id)).failure).toMatch(/stalled/);
+    // The folder on the host agrees: incident.json says failed, with the reason on its timeline.
+    const onHost = await eventually(async () => {
+      const file = await readIncidentFile(path.join(ctx.h.dataDir, incident.id));
+      return file?.status === 'failed' ? file : undefined;
+    }, 'incident.json to say failed');
+    expect(onHost.timeline.at(-1)?.detail).toMatch(/stalled/);
   });
 
   it('SIGTERM stops the worker gracefully: running jobs are cancelled back to the queue', { timeout: 60_000 }, async () => {
