@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +58,21 @@ describe('the triage CLI (built, as a subprocess)', () => {
     const missing = await triage(['route', '/nonexistent/folder/x']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/no such folder/);
+  });
+
+  it('run auto <url> makes an incident folder with incident.json, a baseline and a report', async () => {
+    await withTempDir(async (dir) => {
+      const out = path.join(dir, 'inc-1');
+      const r = await triage(['run', 'auto', emulator.url, '--out', out, '--json', '--timeout', '5']);
+      expect(r.code).toBe(0);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.report.problemClass).toBe('slow');
+      expect(r.stderr).toMatch(/\[done\] capture baseline bundle/);
+      const incident = JSON.parse(await readFile(path.join(out, 'incident.json'), 'utf8'));
+      expect(incident).toMatchObject({ server: emulator.url, status: 'routed', problemClass: 'slow' });
+      expect(incident.timeline.length).toBeGreaterThan(4);
+      expect((await triage(['run', 'sideways', emulator.url])).code).toBe(2);
+    });
   });
 
   it('route --json on a folder prints the report', async () => {
