@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { NamedServer } from '../config/servers.js';
 import { readIncidentFile, writeIncidentFile } from '../incident/incident-file.js';
@@ -27,6 +27,7 @@ type StepCtx = { incidentDir: string; deps: PipelineDeps; signal: AbortSignal; o
  *   crash    the same as auto, crash-dump first
  *   slow     bundle → request dumps → dump summary → route
  *   hang     bundle → server log → per-rank coredump, stacks, cuda-gdb attach, nvidia-smi → route  (intrusive)
+ *   replay   (dumps from the host if the folder has none) → replay on the clean target → route  (intrusive)
  *   route    route only
  */
 export async function runPipeline(req: PipelineRequest, deps: PipelineDeps, signal: AbortSignal, onProgress: ProgressSink): Promise<PipelineResult> {
@@ -38,14 +39,15 @@ export async function runPipeline(req: PipelineRequest, deps: PipelineDeps, sign
   await updateIncident(paths.root, { status: 'running' }, deps);
 
   try {
-    if (req.pipeline !== 'route') {
+    if (req.pipeline !== 'route' && req.pipeline !== 'replay') {
       const captured = await captureBundleStep(req, paths, ctx);
       bundleSummary = captured.summaryText;
       files.push(captured.file);
     }
     if (req.pipeline === 'auto' || req.pipeline === 'crash' || req.pipeline === 'hang') await hostLogAndDumps(req, paths, ctx, 'crash');
     if (req.pipeline === 'slow') await hostLogAndDumps(req, paths, ctx, 'request');
-    if (req.pipeline === 'slow' || req.pipeline === 'crash' || req.pipeline === 'hang') await replayOnCleanTarget(req, paths, ctx);
+    if (req.pipeline === 'replay' && !(await hasDumps(paths))) await hostLogAndDumps(req, paths, ctx, 'crash');
+    if (req.pipeline === 'slow' || req.pipeline === 'crash' || req.pipeline === 'hang' || req.pipeline === 'replay') await replayOnCleanTarget(req, paths, ctx);
     if (req.pipeline === 'auto' || req.pipeline === 'crash') await coredumpStep(req, paths, ctx);
     if (req.pipeline === 'hang') await hangStep(paths, ctx);
 
@@ -153,6 +155,10 @@ async function ensureIncident(req: PipelineRequest, deps: PipelineDeps): Promise
     createdAt: deps.now().toISOString(),
     timeline: [],
   });
+}
+
+async function hasDumps(paths: IncidentPaths): Promise<boolean> {
+  return (await readdir(paths.dumps).catch(() => [] as string[])).some((f) => f.endsWith('.pkl'));
 }
 
 /** The registry entry when the request names a registered server (an ad-hoc URL has no host paths). */

@@ -6,7 +6,8 @@ import { stepViewSchema } from '../incident/types.js';
 export const PIPELINES = ['capture', 'route', 'replay', 'auto', 'slow', 'crash', 'hang'] as const satisfies readonly PipelineName[];
 
 /** Steps that change the serving fleet or attach to it: only allowed users may start them. */
-export const INTRUSIVE_PIPELINES: ReadonlySet<PipelineName> = new Set(['replay', 'slow', 'crash', 'hang', 'auto']);
+// auto only reads what the server left on its host (logs, dumps, coredump files): no replay, no attach.
+export const INTRUSIVE_PIPELINES: ReadonlySet<PipelineName> = new Set(['replay', 'slow', 'crash', 'hang']);
 
 /** Where the bot shows this job in Slack; the worker only echoes it back in its progress. */
 export const slackTargetSchema = z.object({ channel: z.string(), threadTs: z.string().optional(), statusTs: z.string().optional() });

@@ -87,6 +87,24 @@ describe('runPipeline (the code the CLI and the worker share)', () => {
     }, );
   }, 120_000);
 
+  it('replay: replays the folder\'s dumps on the clean target (not production) and routes', async () => {
+    await withTempDir(async (dir) => {
+      const incidentDir = path.join(dir, 'inc-replay');
+      execFileSync('python3', [MAKE_DUMP, path.join(incidentDir, 'dumps', 'crash_dump_2026-11-28_01-00-00.pkl'), 'crash']);
+      const prod = await startEmulator({ scenario: 'healthy' });
+      const target = await startFakeSglang({});
+      servers.push(prod, target);
+      const d = deps(`servers:\n  prod-a:\n    url: ${prod.url}\n    host: gpu-1\n    replay:\n      url: ${target.url}\n`);
+      const result = await runPipeline({ pipeline: 'replay', server: { ...d.registry.servers['prod-a']!, name: 'prod-a' }, incidentDir }, d, new AbortController().signal, () => undefined);
+      expect(target.received.length).toBe(3);
+      expect(prod.hits.filter((h) => h.startsWith('/generate'))).toEqual([]);
+      const replay = JSON.parse(await readFile(path.join(incidentDir, 'replay', 'replay.json'), 'utf8'));
+      expect(replay.reproduced).toBe(false);
+      expect(existsSync(path.join(incidentDir, 'baseline'))).toBe(false);
+      expect(result.report).not.toBeNull();
+    });
+  });
+
   it('a step that fails marks the incident failed and keeps what was collected', async () => {
     await withTempDir(async (dir) => {
       const d = deps('servers: {}\n');

@@ -11,7 +11,7 @@ import type { ButtonAction } from './types.js';
  * and bad builds, so it is answered with its commands instead of being run.
  */
 export const NEXT_PIPELINE: Record<Skill, PipelineName | null> = {
-  'collect-more': 'capture',
+  'collect-more': 'auto',
   'debug-cuda-crash': 'crash',
   'debug-distributed-hang': 'hang',
   'llm-torch-profiler-analysis': 'slow',
