@@ -31,6 +31,8 @@ export const serverSchema = z.strictObject({
   requestDumpDir: z.string().optional(),
   /** Where CUDA coredumps land (SGLANG_CUDA_COREDUMP_DIR); default /tmp/sglang_cuda_coredumps. */
   coredumpDir: z.string().optional(),
+  /** pgrep -f pattern for the scheduler (rank) processes on the host; default '^sglang::scheduler'. */
+  schedulerProcessPattern: z.string().min(1).optional(),
   /** A clean replay target for this server: its URL and how to start it. */
   replay: z
     .strictObject({

@@ -84,9 +84,11 @@ export async function inspectNewestCoredumps(folder: string, paths: IncidentPath
   return out;
 }
 
-/** Scheduler processes of a live server, by process title (sglang::scheduler...). */
-export async function schedulerPids(signal: AbortSignal): Promise<number[]> {
-  const r = await execa('pgrep', ['-f', '^sglang::scheduler'], { reject: false, timeout: 5000, cancelSignal: signal });
+export const DEFAULT_SCHEDULER_PATTERN = '^sglang::scheduler';
+
+/** Scheduler processes of a live server, by process title (sglang::scheduler_TP0 …), oldest first. */
+export async function schedulerPids(signal: AbortSignal, pattern = DEFAULT_SCHEDULER_PATTERN): Promise<number[]> {
+  const r = await execa('pgrep', ['-f', pattern], { reject: false, timeout: 5000, cancelSignal: signal });
   return String(r.stdout ?? '')
     .split('\n')
     .map((s) => Number(s.trim()))
@@ -106,8 +108,8 @@ export async function rankTargets(pids: number[]): Promise<RankTarget[]> {
   );
 }
 
-export async function collectHangEvidence(paths: IncidentPaths, signal: AbortSignal, env?: Record<string, string | undefined>) {
-  const pids = await schedulerPids(signal);
+export async function collectHangEvidence(paths: IncidentPaths, signal: AbortSignal, env?: Record<string, string | undefined>, pattern?: string) {
+  const pids = (await schedulerPids(signal, pattern)).filter((pid) => pid !== process.pid);
   const gpu = await collectNvidiaSmi({ incidentDir: paths.root, signal, label: 'hang', ...(env ? { env } : {}) });
   const ranks = pids.length ? await collectRankEvidence({ incidentDir: paths.root, ranks: await rankTargets(pids), signal, ...(env ? { pySpy: { env }, cudaGdb: { env } } : {}) }) : [];
   return { pids, gpu, ranks };

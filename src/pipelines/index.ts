@@ -49,7 +49,7 @@ export async function runPipeline(req: PipelineRequest, deps: PipelineDeps, sign
     if (req.pipeline === 'replay' && !(await hasDumps(paths))) await hostLogAndDumps(req, paths, ctx, 'crash');
     if (req.pipeline === 'slow' || req.pipeline === 'crash' || req.pipeline === 'hang' || req.pipeline === 'replay') await replayOnCleanTarget(req, paths, ctx);
     if (req.pipeline === 'auto' || req.pipeline === 'crash') await coredumpStep(req, paths, ctx);
-    if (req.pipeline === 'hang') await hangStep(paths, ctx);
+    if (req.pipeline === 'hang') await hangStep(paths, ctx, registered(req)?.schedulerProcessPattern);
 
     const routed = await runStep('route', ctx, 5 * MINUTE, (s) => routeStep(paths.root, { registry: deps.registry, signal: s }), (r) => `${r.report.problemClass} → ${r.report.nextStep.skill}`);
     files.push(routed.reportJson, routed.reportMd);
@@ -131,12 +131,12 @@ async function coredumpStep(req: PipelineRequest, paths: IncidentPaths, ctx: Ste
   await runStep('cuda-gdb on CUDA coredumps', ctx, 8 * MINUTE, (s) => inspectNewestCoredumps(dir, paths, s, ctx.deps.toolEnv), (r) => (r.length ? r.map((o) => o.kind).join(', ') : `no coredumps in ${dir}`));
 }
 
-async function hangStep(paths: IncidentPaths, ctx: StepCtx) {
+async function hangStep(paths: IncidentPaths, ctx: StepCtx, pattern: string | undefined) {
   await runStep(
     'per-rank coredump, stacks and GPU state',
     ctx,
     10 * MINUTE,
-    (s) => collectHangEvidence(paths, s, ctx.deps.toolEnv),
+    (s) => collectHangEvidence(paths, s, ctx.deps.toolEnv, pattern),
     (r) => `${r.pids.length} scheduler process(es); py-spy ${r.ranks.map((x) => x.pySpy.kind).join('/') || 'n/a'}; cuda-gdb ${r.ranks.map((x) => x.cudaGdb.kind).join('/') || 'n/a'}; nvidia-smi ${r.gpu.gpus.kind}`,
   );
 }
