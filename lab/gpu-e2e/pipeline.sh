@@ -29,23 +29,33 @@ servers:
     logFile: $W/srv/hang.log
     coredumpDir: $W/hangcores
     schedulerProcessPattern: multiprocessing-fork
+  prod-hang-core:
+    url: http://127.0.0.1:9
+    host: gpu-1
+    logFile: $W/srv/hang.log
+    schedulerProcessPattern: multiprocessing-fork
+    hangEvidence: coredump
 YAML
 time $TRIAGE run crash prod-crash --servers "$W/servers.yaml" --out "$W/inc/crash" --timeout 2 --json > "$W/inc/crash.json"; echo "crash run exit=$?"
 python3 -c "import json; r=json.load(open('$W/inc/crash.json'))['report']; print(r['problemClass'], r['nextStep']['skill'], r['facts'].get('faultingKernel'), r['facts'].get('cudaException'))"
 
-GPUS=$(nvidia-smi -L | wc -l)
-if [ "$GPUS" -ge 2 ]; then
-  echo "== hang: real AllReduce divergence; triage run hang triggers coredumps, attaches cuda-gdb, reads nvidia-smi"
-  mkdir -p "$W/hangcores"; export ART="$W/art"; mkdir -p "$ART"
+hang_case() {  # server-name out-name
+  echo "== hang ($1): real AllReduce divergence; triage run hang collects live evidence"
+  rm -rf "$W/hangcores" "$W/art"; mkdir -p "$W/hangcores"; export ART="$W/art"; mkdir -p "$ART"
   ( export NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=COLL TORCH_NCCL_ENABLE_MONITORING=0 \
       CUDA_ENABLE_USER_TRIGGERED_COREDUMP=1 CUDA_COREDUMP_PIPE="$W/hangcores/corepipe.%p" \
       CUDA_COREDUMP_FILE="$W/hangcores/cuda_coredump_hang.%p" CUDA_COREDUMP_GENERATION_FLAGS="$FLAGS"
     setsid python3 allreduce_hang_repro.py > "$W/srv/hang.log" 2>&1 & echo $! > "$W/hang.pid" )
   for i in $(seq 1 90); do grep -q "#running-req: 33" "$W/srv/hang.log" 2>/dev/null && [ -f "$ART/rank1.pid" ] && break; sleep 1; done
-  sleep 10
-  time $TRIAGE run hang prod-hang --servers "$W/servers.yaml" --out "$W/inc/hang" --timeout 2 --json > "$W/inc/hang.json"; echo "hang run exit=$?"
-  python3 -c "import json; r=json.load(open('$W/inc/hang.json'))['report']; f=r['facts']; print(r['problemClass'], r['nextStep']['skill'], f.get('stuckKernel'), f.get('collective'), f.get('divergentRank'))"
-  ls -la "$W/hangcores" "$W/inc/hang/stacks" "$W/inc/hang/gpu" 2>&1 | head -30
-  kill -TERM -- -"$(cat "$W/hang.pid")" 2>/dev/null; sleep 2; kill -KILL -- -"$(cat "$W/hang.pid")" 2>/dev/null
+  sleep 8
+  time $TRIAGE run hang "$1" --servers "$W/servers.yaml" --out "$W/inc/$2" --timeout 2 --json > "$W/inc/$2.json"; echo "hang run exit=$?"
+  python3 -c "import json; r=json.load(open('$W/inc/$2.json'))['report']; f=r['facts']; print(r['problemClass'], r['nextStep']['skill'], f.get('stuckKernel'), f.get('collective'), f.get('divergentRank'))"
+  ls -la "$W/hangcores" "$W/inc/$2/stacks" "$W/inc/$2/coredumps" 2>&1 | grep -v '^total' | head -20
+  kill -TERM -- -"$(cat "$W/hang.pid")" 2>/dev/null; sleep 2; kill -KILL -- -"$(cat "$W/hang.pid")" 2>/dev/null; sleep 2
+}
+GPUS=$(nvidia-smi -L | wc -l)
+if [ "$GPUS" -ge 2 ]; then
+  hang_case prod-hang hang-attach
+  hang_case prod-hang-core hang-coredump
 fi
 (cd "$W/inc" && tar czf "$OUT/incidents.tgz" .)

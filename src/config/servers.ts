@@ -33,6 +33,11 @@ export const serverSchema = z.strictObject({
   coredumpDir: z.string().optional(),
   /** pgrep -f pattern for the scheduler (rank) processes on the host; default '^sglang::scheduler'. */
   schedulerProcessPattern: z.string().min(1).optional(),
+  /**
+   * Hang evidence from the live ranks: 'attach' (cuda-gdb attach; the processes keep running) or
+   * 'coredump' (CUDA user-triggered coredump of every rank; the driver aborts each process after its dump).
+   */
+  hangEvidence: z.enum(['attach', 'coredump']).default('attach'),
   /** A clean replay target for this server: its URL and how to start it. */
   replay: z
     .strictObject({

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { collectNvidiaSmi, collectRankEvidence, coredumpPipePath, inspectCoredump, type RankTarget, type ToolOutcome } from '../evidence/collect/index.js';
+import type { RankEvidenceMode } from '../evidence/collect/rank-evidence.js';
 import { summarizeInput } from '../evidence/dump/index.js';
 import type { IncidentPaths } from '../incident/layout.js';
 import { redactText } from '../sglang/redact.js';
@@ -77,8 +78,8 @@ export async function summariseDumpsInto(paths: IncidentPaths, signal: AbortSign
 }
 
 /** Runs cuda-gdb on the newest CUDA coredumps (SGLANG_CUDA_COREDUMP_DIR) into coredumps/. */
-export async function inspectNewestCoredumps(folder: string, paths: IncidentPaths, signal: AbortSignal, env?: Record<string, string | undefined>): Promise<ToolOutcome[]> {
-  const cores = await newestFiles(folder, /^cuda_.*coredump/, 2);
+export async function inspectNewestCoredumps(folder: string, paths: IncidentPaths, signal: AbortSignal, env?: Record<string, string | undefined>, max = 2): Promise<ToolOutcome[]> {
+  const cores = await newestFiles(folder, /^cuda_.*coredump|^core[._]/, max);
   const out: ToolOutcome[] = [];
   for (const core of cores) out.push(await inspectCoredump({ incidentDir: paths.root, coredump: core, signal, ...(env ? { env } : {}) }));
   return out;
@@ -95,24 +96,47 @@ export async function schedulerPids(signal: AbortSignal, pattern = DEFAULT_SCHED
     .filter((n) => Number.isInteger(n) && n > 0);
 }
 
-/** The coredump pipe each scheduler was started with (from its environment), so the dump comes before any attach. */
-export async function rankTargets(pids: number[]): Promise<RankTarget[]> {
+/** Each scheduler's coredump pipe and core folder, from the environment it was started with. */
+export async function rankTargets(pids: number[]): Promise<Array<RankTarget & { coreDir?: string }>> {
   const host = os.hostname();
   return Promise.all(
     pids.map(async (pid) => {
       const env = await readProcEnv(pid);
       if (env.CUDA_ENABLE_USER_TRIGGERED_COREDUMP !== '1') return { pid };
-      const cwd = await readlinkSafe(`/proc/${pid}/cwd`);
-      return { pid, pipe: coredumpPipePath(env.CUDA_COREDUMP_PIPE, { host, pid, cwd: cwd ?? '/' }) };
+      const cwd = (await readlinkSafe(`/proc/${pid}/cwd`)) ?? '/';
+      const coreFile = env.CUDA_COREDUMP_FILE;
+      return {
+        pid,
+        pipe: coredumpPipePath(env.CUDA_COREDUMP_PIPE, { host, pid, cwd }),
+        ...(coreFile ? { coreDir: path.dirname(path.isAbsolute(coreFile) ? coreFile : path.join(cwd, coreFile)) } : {}),
+      };
     }),
   );
 }
 
-export async function collectHangEvidence(paths: IncidentPaths, signal: AbortSignal, env?: Record<string, string | undefined>, pattern?: string) {
-  const pids = (await schedulerPids(signal, pattern)).filter((pid) => pid !== process.pid);
+/**
+ * A hang's live evidence: nvidia-smi, py-spy per rank, then either cuda-gdb attach (the processes live on)
+ * or every rank's CUDA coredump (they end) read back with cuda-gdb. See rank-evidence.ts for why not both.
+ */
+export async function collectHangEvidence(
+  paths: IncidentPaths,
+  signal: AbortSignal,
+  opts: { env?: Record<string, string | undefined>; pattern?: string; mode?: RankEvidenceMode } = {},
+) {
+  const env = opts.env;
+  const pids = (await schedulerPids(signal, opts.pattern)).filter((pid) => pid !== process.pid);
   const gpu = await collectNvidiaSmi({ incidentDir: paths.root, signal, label: 'hang', ...(env ? { env } : {}) });
-  const ranks = pids.length ? await collectRankEvidence({ incidentDir: paths.root, ranks: await rankTargets(pids), signal, ...(env ? { pySpy: { env }, cudaGdb: { env } } : {}) }) : [];
-  return { pids, gpu, ranks };
+  const targets = await rankTargets(pids);
+  const mode = opts.mode ?? 'attach';
+  const ranks = pids.length ? await collectRankEvidence({ incidentDir: paths.root, ranks: targets, mode, signal, ...(env ? { pySpy: { env }, cudaGdb: { env } } : {}) }) : [];
+  const cores: ToolOutcome[] = [];
+  if (mode === 'coredump') {
+    for (const dir of new Set(targets.map((t) => t.coreDir).filter((d): d is string => Boolean(d)))) {
+      cores.push(...(await inspectNewestCoredumps(dir, paths, signal, env, targets.length)));
+    }
+  }
+  await writeFile(path.join(paths.stacks, 'collection.json'), `${JSON.stringify({ mode, pids, gpu, ranks, cores }, null, 2)}\n`).catch(() => undefined);
+  return { pids, gpu, ranks, cores, mode };
 }
 
 async function readProcEnv(pid: number): Promise<Record<string, string>> {

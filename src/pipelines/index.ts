@@ -49,7 +49,7 @@ export async function runPipeline(req: PipelineRequest, deps: PipelineDeps, sign
     if (req.pipeline === 'replay' && !(await hasDumps(paths))) await hostLogAndDumps(req, paths, ctx, 'crash');
     if (req.pipeline === 'slow' || req.pipeline === 'crash' || req.pipeline === 'hang' || req.pipeline === 'replay') await replayOnCleanTarget(req, paths, ctx);
     if (req.pipeline === 'auto' || req.pipeline === 'crash') await coredumpStep(req, paths, ctx);
-    if (req.pipeline === 'hang') await hangStep(paths, ctx, registered(req)?.schedulerProcessPattern);
+    if (req.pipeline === 'hang') await hangStep(paths, ctx, registered(req));
 
     const routed = await runStep('route', ctx, 5 * MINUTE, (s) => routeStep(paths.root, { registry: deps.registry, signal: s }), (r) => `${r.report.problemClass} → ${r.report.nextStep.skill}`);
     files.push(routed.reportJson, routed.reportMd);
@@ -131,13 +131,23 @@ async function coredumpStep(req: PipelineRequest, paths: IncidentPaths, ctx: Ste
   await runStep('cuda-gdb on CUDA coredumps', ctx, 8 * MINUTE, (s) => inspectNewestCoredumps(dir, paths, s, ctx.deps.toolEnv), (r) => (r.length ? r.map((o) => o.kind).join(', ') : `no coredumps in ${dir}`));
 }
 
-async function hangStep(paths: IncidentPaths, ctx: StepCtx, pattern: string | undefined) {
+async function hangStep(paths: IncidentPaths, ctx: StepCtx, server: NamedServer | undefined) {
   await runStep(
     'per-rank coredump, stacks and GPU state',
     ctx,
     10 * MINUTE,
-    (s) => collectHangEvidence(paths, s, ctx.deps.toolEnv, pattern),
-    (r) => `${r.pids.length} scheduler process(es); py-spy ${r.ranks.map((x) => x.pySpy.kind).join('/') || 'n/a'}; cuda-gdb ${r.ranks.map((x) => x.cudaGdb.kind).join('/') || 'n/a'}; nvidia-smi ${r.gpu.gpus.kind}`,
+    (s) =>
+      collectHangEvidence(paths, s, {
+        ...(ctx.deps.toolEnv ? { env: ctx.deps.toolEnv } : {}),
+        ...(server?.schedulerProcessPattern ? { pattern: server.schedulerProcessPattern } : {}),
+        mode: server?.hangEvidence ?? 'attach',
+      }),
+    (r) =>
+      `${r.pids.length} scheduler process(es); py-spy ${r.ranks.map((x) => x.pySpy.kind).join('/') || 'n/a'}; ` +
+      (r.mode === 'attach'
+        ? `cuda-gdb attach ${r.ranks.map((x) => x.cudaGdb.kind).join('/') || 'n/a'}`
+        : `coredumps ${r.ranks.map((x) => x.coredump.kind).join('/') || 'n/a'}, cuda-gdb on ${r.cores.length} core(s)`) +
+      `; nvidia-smi ${r.gpu.gpus.kind}`,
   );
 }
 

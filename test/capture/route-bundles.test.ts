@@ -63,9 +63,10 @@ describe('route on reference-tool bundles', () => {
       expect(report.nextStep.skill).toBe('debug-distributed-hang');
       expect(report.nextStep.skill).not.toBe('llm-torch-profiler-analysis');
       expect(report.evidence.some((e) => e.file === 'replay/bundle/loads_all.json' && /reset/.test(e.fact))).toBe(true);
-      // Coredump before any debugger attaches.
+      // Stacks before the attach; the coredump (which ends the process) only as a commented alternative.
       const cmds = report.nextStep.commands.join('\n');
-      expect(cmds.indexOf('corepipe')).toBeLessThan(cmds.indexOf('cuda-gdb -p'));
+      expect(cmds.indexOf('py-spy dump')).toBeLessThan(cmds.indexOf('cuda-gdb -p'));
+      expect(report.nextStep.commands.filter((c) => c.includes('corepipe')).every((c) => c.startsWith('#'))).toBe(true);
     });
   });
 

@@ -118,31 +118,54 @@ describe('user-triggered CUDA coredump', () => {
 });
 
 describe('per-rank hang evidence', () => {
-  it('triggers every coredump before any cuda-gdb attach, then the folder routes as the real hang', async () => {
+  it('attach mode (default): py-spy for every rank, then cuda-gdb attach; no coredump (it would end the process)', async () => {
     const log = path.join(dir, 'calls.log');
-    const pipe = path.join(dir, 'corepipe.cuda.vm.930');
-    await execa('mkfifo', [pipe]);
-    const reader = execa('sh', ['-c', 'cat "$0" > /dev/null; echo coredump >> "$1"', pipe, log]);
     const fakeEnv = env({ FAKE_CALL_LOG: log });
-    const out = await collectRankEvidence({
-      incidentDir: dir,
-      ranks: [{ pid: 929 }, { pid: 930, pipe }],
-      signal: never,
-      coredumpWaitMs: 300,
-      pySpy: { env: fakeEnv },
-      cudaGdb: { env: fakeEnv },
-    });
-    await reader;
+    const out = await collectRankEvidence({ incidentDir: dir, ranks: [{ pid: 929 }, { pid: 930 }], signal: never, pySpy: { env: fakeEnv }, cudaGdb: { env: fakeEnv } });
     expect(out.map((r) => [r.pid, r.coredump.kind, r.pySpy.kind, r.cudaGdb.kind])).toEqual([
       [929, 'skipped', 'ok', 'ok'],
-      [930, 'ok', 'ok', 'ok'],
+      [930, 'skipped', 'ok', 'ok'],
     ]);
     const calls = (await readFile(log, 'utf8')).trim().split('\n');
     const firstAttach = calls.findIndex((c) => c.startsWith('cuda-gdb -p'));
-    expect(calls.indexOf('coredump')).toBeGreaterThanOrEqual(0);
-    expect(calls.indexOf('coredump')).toBeLessThan(firstAttach);
-    expect(calls.findIndex((c) => c.startsWith('py-spy'))).toBeLessThan(firstAttach);
+    const lastPySpy = calls.map((c) => c.startsWith('py-spy')).lastIndexOf(true);
+    expect(lastPySpy).toBeLessThan(firstAttach);
 
+    const report = await routeFolder(dir);
+    expect(report.problemClass).toBe('hang');
+    expect(report.facts.stuckKernel).toBe('ncclDevKernel_AllGather_RING_LL');
+  });
+
+  it('coredump mode: every pipe is written at once and nothing is attached', async () => {
+    const log = path.join(dir, 'calls.log');
+    const pipes = [path.join(dir, 'corepipe.cuda.vm.929'), path.join(dir, 'corepipe.cuda.vm.930')];
+    for (const p of pipes) await execa('mkfifo', [p]);
+    const readers = pipes.map((p) => execa('sh', ['-c', 'cat "$0" > /dev/null; echo "coredump $0" >> "$1"', p, log]));
+    const fakeEnv = env({ FAKE_CALL_LOG: log });
+    const out = await collectRankEvidence({
+      incidentDir: dir,
+      ranks: [{ pid: 929, pipe: pipes[0] }, { pid: 930, pipe: pipes[1] }],
+      mode: 'coredump',
+      signal: never,
+      coredumpWaitMs: 200,
+      pySpy: { env: fakeEnv },
+      cudaGdb: { env: fakeEnv },
+    });
+    await Promise.all(readers);
+    expect(out.map((r) => [r.coredump.kind, r.cudaGdb.kind])).toEqual([
+      ['ok', 'skipped'],
+      ['ok', 'skipped'],
+    ]);
+    const calls = (await readFile(log, 'utf8')).trim().split('\n');
+    expect(calls.filter((c) => c.startsWith('coredump'))).toHaveLength(2);
+    expect(calls.some((c) => c.startsWith('cuda-gdb -p'))).toBe(false);
+  });
+});
+
+describe('routing after collection', () => {
+  it('the attach-mode folder routes as the real hang', async () => {
+    const fakeEnv = env();
+    await collectRankEvidence({ incidentDir: dir, ranks: [{ pid: 929 }, { pid: 930 }], signal: never, pySpy: { env: fakeEnv }, cudaGdb: { env: fakeEnv } });
     const report = await routeFolder(dir);
     expect(report.problemClass).toBe('hang');
     expect(report.facts.stuckKernel).toBe('ncclDevKernel_AllGather_RING_LL');

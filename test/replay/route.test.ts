@@ -85,7 +85,7 @@ describe('triage route on a replay', () => {
       expect(report.facts.reproduced).toBe('hang');
       expect(report.facts.triggerRequest).toMatchObject({ rid: 'trig', promptTokens: 769, textPreview: '"hello " * 768' });
       expect(report.nextStep.skill).toBe('collect-more');
-      expect(report.nextStep.commands.join('\n')).toMatch(/corepipe[\s\S]*py-spy dump/);
+      expect(report.nextStep.commands.join('\n')).toMatch(/py-spy dump[\s\S]*cuda-gdb -p/);
       expect(report.evidence[0]!.file).toBe('replay/replay.json');
     });
   });

@@ -53,7 +53,7 @@ export const collectiveHangRule: Rule = {
       ruledOut: dead ? [] : ruledOut,
       nextStep: {
         skill: 'debug-distributed-hang',
-        why: `A collective is stuck and the ranks disagree about it. Re-run the trigger on a clean target with NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=COLL per-rank logs, trigger the CUDA coredump through CUDA_COREDUMP_PIPE BEFORE attaching any debugger (after a debugger attaches the driver disables it: "not supported with late attach"), then take per-rank stacks and diff the per-rank collective sequences for the first divergence.`,
+        why: `A collective is stuck and the ranks disagree about it. Re-run the trigger on a clean target with NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=COLL per-rank logs, take per-rank stacks (py-spy) while it hangs, then either attach cuda-gdb (the ranks live on, but the driver then refuses a user-triggered coredump: "not supported with late attach") or, on a disposable target, write every rank's CUDA_COREDUMP_PIPE at once (the driver aborts each process right after its dump), and diff the per-rank collective sequences for the first divergence.`,
         commands: distributedHangCommands(ctx, { hasReplay: hasReplayEvidence(evidence), pids: c.pids }),
       },
       productionRisk: 'high: every request behind the stuck batch waits forever and health checks time out; the server needs a restart, and the same request shape will hang it again',

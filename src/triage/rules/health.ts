@@ -1,6 +1,7 @@
 import type { EvidenceRef } from '../report.js';
 import { PRIORITY, type RouteContext, type Rule } from '../rule.js';
 import { captureCommand, saveAndReplaySteps } from '../next-commands.js';
+import { hangCollectionCommands } from './gpu-evidence/commands.js';
 import { baselineBundle, bundleFile, incidentBundle, isHealthy, multiRank, signalIn, type BundleItem } from './bundle-helpers.js';
 
 /** The server is gone: every endpoint refused. Look for what it left behind before anything else. */
@@ -97,23 +98,12 @@ function degradation(b: BundleItem): Array<{ name: string; file: string; state: 
 }
 
 function hangNextStep(ctx: RouteContext, multi: boolean) {
-  const dir = ctx.incidentDir;
-  const collect = [
-    `# on the hung target, coredump FIRST (a debugger attach disables the user-triggered coredump):`,
-    `for pid in $(pgrep -f 'sglang::scheduler'); do echo 1 > corepipe.cuda.$(hostname).$pid; done   # needs CUDA_ENABLE_USER_TRIGGERED_COREDUMP=1 CUDA_COREDUMP_PIPE at start`,
-    `for pid in $(pgrep -f 'sglang::scheduler'); do py-spy dump --native --pid $pid > ${dir}/stacks/py-spy.$pid.txt; done`,
-    `nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv > ${dir}/gpu/nvidia-smi.csv`,
-    `for pid in $(pgrep -f 'sglang::scheduler'); do cuda-gdb -p $pid -batch -ex 'set pagination off' -ex 'info cuda kernels' -ex 'thread apply all bt 30' > ${dir}/stacks/cuda-gdb.$pid.txt; done`,
-    `triage route ${dir}`,
-  ];
+  const collect = [...hangCollectionCommands(ctx, []), `triage route ${ctx.incidentDir}`];
   if (multi) {
     return {
       skill: 'debug-distributed-hang' as const,
       why: 'A multi-rank server that stops producing tokens is usually ranks diverging on a collective: collect per-rank stacks and NCCL COLL logs to find the rank that diverged.',
-      commands: [
-        ...collect,
-        `# re-run the replay with collective logging: NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=COLL CUDA_ENABLE_USER_TRIGGERED_COREDUMP=1 CUDA_COREDUMP_PIPE=corepipe.cuda.%h.%p`,
-      ],
+      commands: [...collect, `# re-run the replay with collective logging: NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=COLL`],
     };
   }
   return {

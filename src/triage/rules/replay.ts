@@ -3,7 +3,7 @@
  *
  * - reproduced 'hang'  → hang, priority just under schedulerStall (REPLAY_PRIORITY): located evidence (a GPU fault, a
  *   stuck collective, a watchdog stack) from other rules wins; the replay says THAT it hangs and
- *   which request triggers it. Next: user-triggered CUDA coredump first, then per-rank stacks, on
+ *   which request triggers it. Next: per-rank stacks, then cuda-gdb attach or the CUDA coredump, on
  *   the hung target while it is still hung (`debug-distributed-hang` when the folder already holds
  *   evidence from two or more ranks, else `collect-more`).
  * - reproduced 'crash' → crash, same band: restart the clean target with CUDA coredumps on, replay,
@@ -17,6 +17,7 @@ import type { ReplayEvidence } from '../../evidence/replay.js';
 import type { Evidence, EvidenceItem } from '../../evidence/types.js';
 import { replayCommand, routeCommand, startCleanTargetCommand } from '../next-commands.js';
 import type { Facts } from '../report.js';
+import { hangCollectionCommands } from './gpu-evidence/commands.js';
 import { PRIORITY, type RouteContext, type Rule, type Verdict } from '../rule.js';
 
 /**
@@ -67,17 +68,10 @@ export function ranksWithEvidence(evidence: Evidence): Set<number> {
   return ranks;
 }
 
-/** Coredump first (the state is lost once anything restarts), then per-rank Python stacks. */
-export function hangCollectionCommands(ctx: RouteContext, e: ReplayEvidence): string[] {
-  const stacks = q(path.join(ctx.incidentDir, 'stacks'));
-  const bundle = q(path.join(ctx.incidentDir, 'replay', 'bundle'));
-  return [
-    `for pid in $(pgrep -f '^sglang::scheduler'); do echo 1 > "/proc/$pid/cwd/corepipe.cuda.$(hostname).$pid"; done  # needs CUDA_ENABLE_USER_TRIGGERED_COREDUMP=1 at target start`,
-    `mkdir -p ${stacks} && for pid in $(pgrep -f '^sglang::scheduler'); do py-spy dump --native --pid "$pid" > ${stacks}/py-spy.$pid.txt 2>&1; done`,
-    `mkdir -p ${q(path.join(ctx.incidentDir, 'gpu'))} && nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv > ${q(path.join(ctx.incidentDir, 'gpu', 'nvidia-smi.csv'))}`,
-    `triage capture ${q(targetBase(e))} --out ${bundle}`,
-    routeCommand(ctx),
-  ];
+/** While the target still hangs: the shared per-rank collection, then a replay-time bundle, then route. */
+export function replayHangCommands(ctx: RouteContext, e: ReplayEvidence): string[] {
+  const targetCtx: RouteContext = { ...ctx, server: { url: targetBase(e) } };
+  return [...hangCollectionCommands(targetCtx, []), `triage capture ${q(targetBase(e))} --out ${q(path.join(ctx.incidentDir, 'replay', 'bundle'))}`, routeCommand(ctx)];
 }
 
 function triggerFacts(e: ReplayEvidence): Facts['triggerRequest'] {
@@ -128,9 +122,9 @@ export const replayRule: Rule = {
         nextStep: {
           skill: multiRank ? 'debug-distributed-hang' : 'collect-more',
           why: multiRank
-            ? 'The replay reproduces the hang on a multi-rank server: ranks diverging on a collective is the usual cause. While the target is still hung, take the CUDA coredump first, then per-rank stacks and NCCL COLL logs, and compare ranks for the first divergence.'
-            : 'The replay reproduces the hang. While the target is still hung, take a user-triggered CUDA coredump first, then per-rank stacks, then route again.',
-          commands: hangCollectionCommands(ctx, e),
+            ? 'The replay reproduces the hang on a multi-rank server: ranks diverging on a collective is the usual cause. While the target is still hung, take nvidia-smi and per-rank stacks, then cuda-gdb attach (or, on a disposable target, every rank\'s CUDA coredump at once), and compare ranks for the first divergence.'
+            : 'The replay reproduces the hang. While the target is still hung, take nvidia-smi and per-rank stacks, then cuda-gdb attach (or the CUDA coredump on a disposable target), then route again.',
+          commands: replayHangCommands(ctx, e),
         },
         productionRisk: 'high: one request shape can stall serving until the watchdog kills the server',
         facts: { ...common, targetStoppedAnswering: stoppedAll, timeouts: e.outcomes.timeout ?? 0 },

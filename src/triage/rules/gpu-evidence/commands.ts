@@ -90,15 +90,22 @@ function pidsExpr(pids: number[]): string {
   return pids.length ? pids.join(' ') : "$(pgrep -f 'sglang::scheduler')";
 }
 
-/** While it hangs: coredump FIRST (a debugger attach disables the user-triggered coredump), then stacks. */
+/**
+ * While it hangs, in the order the hardware allows: first what changes nothing (nvidia-smi, py-spy),
+ * then EITHER cuda-gdb attach (the ranks live on; the driver then refuses a user-triggered coredump)
+ * OR, on a disposable target, every rank's CUDA coredump at once (the driver aborts each process
+ * about a second after writing its dump). `triage run hang <server>` does exactly this.
+ */
 export function hangCollectionCommands(ctx: RouteContext, pids: number[]): string[] {
   const p = incidentPaths(ctx.incidentDir);
+  const server = ctx.server?.name ?? ctx.server?.url;
   return [
-    `for pipe in ${shq(p.coredumps)}/corepipe.cuda.*; do timeout 10 sh -c 'printf 1 > "$1"' _ "$pipe"; done; sleep 30  # user-triggered CUDA coredump, BEFORE any debugger attaches`,
+    ...(server ? [`triage run hang ${shq(server)} --out ${shq(ctx.incidentDir)}   # all of the below, in this order`] : []),
+    `mkdir -p ${shq(p.gpu)} ${shq(p.stacks)} && nvidia-smi --query-gpu=index,uuid,utilization.gpu,memory.used,memory.total --format=csv > ${shq(path.join(p.gpu, 'nvidia-smi.csv'))}; nvidia-smi --query-compute-apps=pid,gpu_uuid,used_memory --format=csv >> ${shq(path.join(p.gpu, 'nvidia-smi.csv'))}`,
     `for pid in ${pidsExpr(pids)}; do py-spy dump --native --pid "$pid" > ${shq(p.stacks)}/py-spy.$pid.txt 2>&1 || py-spy dump --pid "$pid" > ${shq(p.stacks)}/py-spy.$pid.txt 2>&1; done`,
-    `nvidia-smi --query-gpu=index,uuid,utilization.gpu,memory.used,memory.total --format=csv > ${shq(path.join(p.gpu, 'nvidia-smi.csv'))}; nvidia-smi --query-compute-apps=pid,gpu_uuid,used_memory --format=csv >> ${shq(path.join(p.gpu, 'nvidia-smi.csv'))}`,
-    `for core in ${shq(p.coredumps)}/cuda_coredump_*; do cuda-gdb -batch -ex 'set pagination off' -ex "target cudacore $core" -ex 'info cuda kernels' -ex where > "$core.cuda-gdb.txt" 2>&1; done`,
-    `for pid in ${pidsExpr(pids)}; do timeout 120 cuda-gdb -p "$pid" -batch -ex 'set pagination off' -ex 'info cuda kernels' -ex 'thread apply all bt 30' > ${shq(p.stacks)}/cuda-gdb-attach.$pid.txt 2>&1; done  # only after the coredump`,
+    `for pid in ${pidsExpr(pids)}; do timeout 120 cuda-gdb -p "$pid" -batch -ex 'set pagination off' -ex 'info cuda kernels' -ex 'thread apply all bt 30' > ${shq(p.stacks)}/cuda-gdb-attach.$pid.txt 2>&1; done  # the ranks keep running`,
+    `# on a disposable target, INSTEAD of the attach: every rank's GPU coredump at once (each process aborts right after its dump)`,
+    `# for pipe in ${shq(p.coredumps)}/corepipe.cuda.*; do (timeout 10 sh -c 'printf 1 > "$1"' _ "$pipe" &); done; sleep 30; for core in ${shq(p.coredumps)}/cuda_coredump_*; do cuda-gdb -batch -ex 'set pagination off' -ex "target cudacore $core" -ex 'info cuda kernels' -ex where > "$core.cuda-gdb.txt" 2>&1; done`,
   ];
 }
 
@@ -125,7 +132,7 @@ export function stallCollectionCommands(ctx: RouteContext, pids: number[]): stri
     `for i in 1 2; do nvidia-smi --query-gpu=index,uuid,utilization.gpu,memory.used --format=csv >> ${shq(path.join(p.gpu, 'nvidia-smi.csv'))}; sleep 5; done`,
     `for pid in ${pidsExpr(pids)}; do py-spy dump --native --pid "$pid" > ${shq(p.stacks)}/py-spy.$pid.txt 2>&1; done  # twice, 10 s apart: a stack that does not move is the stall`,
     `for pid in ${pidsExpr(pids)}; do kill -USR1 "$pid"; done  # only if the process registered faulthandler on SIGUSR1; py-spy needs no cooperation`,
-    `for pid in ${pidsExpr(pids)}; do timeout 120 cuda-gdb -p "$pid" -batch -ex 'set pagination off' -ex 'info cuda kernels' -ex 'thread apply all bt 30' > ${shq(p.stacks)}/cuda-gdb-attach.$pid.txt 2>&1; done  # after any CUDA_COREDUMP_PIPE trigger, never before`,
+    `for pid in ${pidsExpr(pids)}; do timeout 120 cuda-gdb -p "$pid" -batch -ex 'set pagination off' -ex 'info cuda kernels' -ex 'thread apply all bt 30' > ${shq(p.stacks)}/cuda-gdb-attach.$pid.txt 2>&1; done  # the ranks keep running; a user-triggered coredump is refused after this`,
     routeCommand(ctx),
   ];
 }
