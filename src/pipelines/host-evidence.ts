@@ -135,6 +135,7 @@ export async function collectHangEvidence(
       cores.push(...(await inspectNewestCoredumps(dir, paths, signal, env, targets.length)));
     }
   }
+  await mkdir(paths.stacks, { recursive: true });
   await writeFile(path.join(paths.stacks, 'collection.json'), `${JSON.stringify({ mode, pids, gpu, ranks, cores }, null, 2)}\n`).catch(() => undefined);
   return { pids, gpu, ranks, cores, mode };
 }
