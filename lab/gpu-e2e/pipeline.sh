@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # End-to-end on a real GPU host: the bundled `triage` CLI runs the crash and hang pipelines with the
-# real cuda-gdb and nvidia-smi against real faults. Needs .device-carry/{node.xz,run.mjs,triage-cli.mjs}
-# (see the README's "Checking on a GPU host"). Writes incident folders to $OUT/incidents.tgz.
+# real cuda-gdb and nvidia-smi against real faults. Needs .device-carry/node.xz (an xz-compressed node
+# binary) and .device-carry/triage.mjs (`npm run bundle`, then copy dist/triage.mjs).
+# Writes the incident folders to $OUT/incidents.tgz.
 set -u
 cd "$(dirname "$0")"
 export PATH="/usr/local/cuda/bin:$PATH" NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
 CARRY=../../.device-carry
 xz -dc "$CARRY/node.xz" > /tmp/node && chmod +x /tmp/node
-TRIAGE="/tmp/node $CARRY/run.mjs"
+TRIAGE="/tmp/node $CARRY/triage.mjs"
 /tmp/node --version
 W=/tmp/e2e; rm -rf "$W"; mkdir -p "$W/cores" "$W/srv" "$W/inc"
 FLAGS='skip_nonrelocated_elf_images,skip_global_memory,skip_shared_memory,skip_local_memory,skip_constbank_memory'
