@@ -1,15 +1,14 @@
 /**
  * `node bin/triage.js replay <crash dump>` as a subprocess, on a pickle written by python3's own
  * pickle module (dataclass GenerateReqInput in a module named sglang.srt.managers.io_struct).
- * The CLI runs from dist/: it is rebuilt here when missing or older than the replay sources.
+ * The CLI runs from dist/, which `npm test` builds first.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listFiles } from '../../src/evidence/files.js';
 import { REPO_ROOT, withTempDir } from '../helpers/tmp.js';
 import { startFakeSglang, type FakeSglang } from './fake-sglang.js';
 
@@ -64,19 +63,12 @@ async function triage(args: string[], env: Record<string, string> = {}) {
   }
 }
 
-async function newestSource(): Promise<number> {
-  const files = [...(await listFiles(path.join(REPO_ROOT, 'src', 'replay'))), path.join(REPO_ROOT, 'src', 'cli', 'replay.ts'), path.join(REPO_ROOT, 'src', 'evidence', 'dump', 'load.ts')];
-  return Math.max(...files.filter((f) => existsSync(f)).map((f) => statSync(f).mtimeMs));
-}
-
 let server: FakeSglang;
 beforeAll(async () => {
-  if (!existsSync(DIST_CLI) || !existsSync(DIST_LOADER) || statSync(DIST_CLI).mtimeMs < (await newestSource())) {
-    // Other modules' half-done files may fail the type check; tsc still emits, which is all we need.
-    spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'ignore', timeout: 170_000 });
-  }
+  // `npm test` builds dist/ first (pretest); rebuilding here would race the other CLI tests reading it.
+  if (!existsSync(DIST_CLI) || !existsSync(DIST_LOADER)) throw new Error('dist/ is missing: run `npm run build` (npm test does it for you)');
   server = await startFakeSglang({ hangWhen: (_body, promptTokens) => promptTokens === 769 });
-}, 180_000);
+});
 afterAll(() => server?.close());
 
 describe('triage replay (built, as a subprocess, on a python-written crash dump)', () => {
