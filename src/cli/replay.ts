@@ -64,8 +64,12 @@ async function resolveTarget(name: string, values: { token?: string; servers?: s
   const registry = await loadRegistry(values.servers ?? ctx.env.TRIAGE_SERVERS);
   const server = findServer(registry, name);
   if (!server) throw new TriageError('E_UNKNOWN_SERVER', `unknown server "${name}": not in the server registry and not an http(s) URL\nusage: ${USAGE}`);
-  if (server.replay) say(ctx, `note: ${name} has a clean replay target (${server.replay.url}); replaying on ${server.url} as asked`);
-  return { url: server.url, token: values.token ?? resolveToken(server.tokenEnv, ctx.env) ?? nonEmpty(ctx.env.SGLANG_BEARER_TOKEN), label: name };
+  // A server name means its clean replay target: a replay never goes to production by name.
+  if (!server.replay) {
+    throw new TriageError('E_USAGE', `server "${name}" has no clean replay target (servers.yaml replay.url); replays never go to production by name. Pass an explicit URL to override.\nusage: ${USAGE}`);
+  }
+  say(ctx, `replaying on ${name}'s clean replay target ${server.replay.url}`);
+  return { url: server.replay.url, token: values.token ?? resolveToken(server.replay.tokenEnv, ctx.env) ?? nonEmpty(ctx.env.SGLANG_BEARER_TOKEN), label: `${name} (clean target)` };
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

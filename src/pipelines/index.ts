@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { NamedServer } from '../config/servers.js';
+import { resolveToken, type NamedServer } from '../config/servers.js';
 import { readIncidentFile, writeIncidentFile } from '../incident/incident-file.js';
 import { incidentPaths, newIncidentId, type IncidentPaths } from '../incident/layout.js';
 import { captureStep, tokenFor } from './capture-step.js';
@@ -39,17 +39,29 @@ export async function runPipeline(req: PipelineRequest, deps: PipelineDeps, sign
   await updateIncident(paths.root, { status: 'running' }, deps);
 
   try {
+    // Evidence steps are best effort: a failed or late step is on the timeline, and the folder is still
+    // routed with whatever was collected. Only the caller's own abort stops the pipeline.
+    const tolerate = async (step: () => Promise<unknown>) => {
+      try {
+        await step();
+      } catch (err) {
+        if (signal.aborted) throw err;
+        deps.logger.warn('pipeline step failed; routing what was collected', { incidentDir: paths.root, err: (err as Error).message });
+      }
+    };
     if (req.pipeline !== 'route' && req.pipeline !== 'replay') {
-      const captured = await captureBundleStep(req, paths, ctx);
-      bundleSummary = captured.summaryText;
-      files.push(captured.file);
+      await tolerate(async () => {
+        const captured = await captureBundleStep(req, paths, ctx);
+        bundleSummary = captured.summaryText;
+        files.push(captured.file);
+      });
     }
-    if (req.pipeline === 'auto' || req.pipeline === 'crash' || req.pipeline === 'hang') await hostLogAndDumps(req, paths, ctx, 'crash');
-    if (req.pipeline === 'slow') await hostLogAndDumps(req, paths, ctx, 'request');
-    if (req.pipeline === 'replay' && !(await hasDumps(paths))) await hostLogAndDumps(req, paths, ctx, 'crash');
-    if (req.pipeline === 'slow' || req.pipeline === 'crash' || req.pipeline === 'hang' || req.pipeline === 'replay') await replayOnCleanTarget(req, paths, ctx);
-    if (req.pipeline === 'auto' || req.pipeline === 'crash') await coredumpStep(req, paths, ctx);
-    if (req.pipeline === 'hang') await hangStep(paths, ctx, registered(req));
+    if (req.pipeline === 'auto' || req.pipeline === 'crash' || req.pipeline === 'hang') await tolerate(() => hostLogAndDumps(req, paths, ctx, 'crash'));
+    if (req.pipeline === 'slow') await tolerate(() => hostLogAndDumps(req, paths, ctx, 'request'));
+    if (req.pipeline === 'replay' && !(await hasDumps(paths))) await tolerate(() => hostLogAndDumps(req, paths, ctx, 'crash'));
+    if (req.pipeline === 'slow' || req.pipeline === 'crash' || req.pipeline === 'hang' || req.pipeline === 'replay') await tolerate(() => replayOnCleanTarget(req, paths, ctx));
+    if (req.pipeline === 'auto' || req.pipeline === 'crash') await tolerate(() => coredumpStep(req, paths, ctx));
+    if (req.pipeline === 'hang') await tolerate(() => hangStep(paths, ctx, registered(req)));
 
     const routed = await runStep('route', ctx, 5 * MINUTE, (s) => routeStep(paths.root, { registry: deps.registry, signal: s }), (r) => `${r.report.problemClass} → ${r.report.nextStep.skill}`);
     files.push(routed.reportJson, routed.reportMd);
@@ -105,7 +117,7 @@ async function replayOnCleanTarget(req: PipelineRequest, paths: IncidentPaths, c
     await runStep('replay on a clean target', ctx, MINUTE, async () => null, () => 'skipped: no clean replay target registered for this server (servers.yaml replay.url)');
     return;
   }
-  const token = replay?.tokenEnv ? ctx.deps.env[replay.tokenEnv] : undefined;
+  const token = resolveToken(replay?.tokenEnv, ctx.deps.env);
   await runStep(
     'replay on a clean target',
     ctx,

@@ -143,7 +143,9 @@ function targetFor(registry: Registry, data: PipelineJobData): string | undefine
   if (!data.target) return findServer(registry, data.server)?.replay?.url;
   const target = findServer(registry, data.target);
   if (!target) throw new UnrecoverableError(`replay target "${data.target}" is not a registered server [unknown-server]`);
-  return target.url;
+  // A server name means its clean replay target, never its production URL.
+  if (!target.replay) throw new UnrecoverableError(`server "${data.target}" has no clean replay target (servers.yaml replay.url); replays never go to production [config]`);
+  return target.replay.url;
 }
 
 /** incident.json carries the Slack incident's id and createdAt; the pipeline appends its steps. */

@@ -66,11 +66,14 @@ describe('triage replay (in-process, loader injected)', () => {
     });
   });
 
-  it('a named server uses servers.yaml and its tokenEnv; the token is never written', async () => {
+  it('a named server means its clean replay target and that target\'s tokenEnv; production is never replayed on by name', async () => {
     const s = await fake({ token: 'tok-abcdef123' });
     await withTempDir(async (dir) => {
       const yaml = path.join(dir, 'servers.yaml');
-      await writeFile(yaml, `servers:\n  prod-a:\n    url: ${s.url}\n    host: gpu-1\n    tokenEnv: PROD_A_TOKEN\n`);
+      await writeFile(yaml, `servers:\n  prod-a:\n    url: http://127.0.0.1:9\n    host: gpu-1\n    replay:\n      url: ${s.url}\n      tokenEnv: PROD_A_TOKEN\n  prod-b:\n    url: ${s.url}\n    host: gpu-1\n`);
+      const refused = context(dir, { env: { TRIAGE_SERVERS: yaml } });
+      await expect(createReplayCommand({ loadRequests: loaderOf([req(1)]) })(['d', '--target', 'prod-b', '--out', dir], refused.ctx)).rejects.toThrow(/no clean replay target/);
+      expect(s.received).toHaveLength(0);
       const { ctx, out, err } = context(dir, { env: { TRIAGE_SERVERS: yaml, PROD_A_TOKEN: 'tok-abcdef123' } });
       const code = await createReplayCommand({ loadRequests: loaderOf([req(1)]) })(['d', '--target', 'prod-a', '--out', dir, '--json'], ctx);
       expect(code).toBe(0);

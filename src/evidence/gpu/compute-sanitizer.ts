@@ -1,3 +1,4 @@
+import { splitLogLines } from './log-envelope.js';
 import type { Recognizer } from '../types.js';
 import { bareKernelName } from './kernel-names.js';
 import { looksLikeText, readEvidenceText } from './text.js';
@@ -68,7 +69,7 @@ function categorise(kind: string): SanitizerCategory {
 export function parseComputeSanitizer(text: string): SanitizerReport {
   const report: SanitizerReport = { tool: 'unknown', errors: [], incomplete: true };
   let current: SanitizerError | null = null;
-  const lines = text.split(/\r?\n/);
+  const lines = splitLogLines(text);
   for (let i = 0; i < lines.length; i++) {
     const m = BANNER.exec(lines[i]!);
     if (!m) continue;

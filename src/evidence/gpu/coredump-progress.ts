@@ -1,3 +1,4 @@
+import { splitLogLines } from './log-envelope.js';
 import type { Recognizer } from '../types.js';
 import { bareKernelName, normalizeCudaException } from './kernel-names.js';
 import { looksLikeText, readEvidenceText } from './text.js';
@@ -48,7 +49,7 @@ const LINE_RE = /coredump:\s?(.*)$/;
 export function parseCoredumpProgress(text: string): CoredumpProgress {
   const out: CoredumpProgress = { exceptions: [], completed: false, problems: [] };
   let current: CoredumpException | null = null;
-  const lines = text.split(/\r?\n/);
+  const lines = splitLogLines(text);
   lines.forEach((raw, i) => {
     const m = LINE_RE.exec(raw);
     if (!m) {

@@ -1,3 +1,4 @@
+import { splitLogLines } from './log-envelope.js';
 import { blockingCallOf, paramNames, parseGdbFrame, parseThreadHeader, type GdbFrame, type GdbThread } from './gdb-backtrace.js';
 import { bareKernelName, normalizeCudaException } from './kernel-names.js';
 
@@ -81,7 +82,7 @@ const SASS_RE = /^\s*(\*>|=>)?\s*(0x[0-9a-fA-F]+)\s*(?:<(.+?)(?:\+(\d+))?>)?:\s*
 /** Pure: reads a cuda-gdb transcript (coredump, attach or live run). Never throws on odd input. */
 export function parseCudaGdb(text: string): CudaGdbTranscript {
   const out: CudaGdbTranscript = { mode: 'unknown', kernels: [], noKernels: false, sass: [], threads: [], deviceFrames: [], problems: [], incomplete: false };
-  const lines = text.split(/\r?\n/);
+  const lines = splitLogLines(text);
   let inKernelTable = false;
   let thread: GdbThread | null = null;
   let sawEnd = false;

@@ -61,3 +61,19 @@ export function numericRank(label: RankLabel | null | undefined): number | undef
   if (label.tp !== undefined && label.dp === undefined && label.pp === undefined) return label.tp;
   return undefined;
 }
+
+/**
+ * Longest line the per-line parsers look at. Nothing worth reading fits only past 16 KiB, and some
+ * patterns cost more than linear time on pathological lines (a multi-MB line must not stall triage).
+ */
+export const MAX_LINE_CHARS = 16 * 1024;
+
+/** A line cut to MAX_LINE_CHARS, before any regex sees it. */
+export function clipLine(line: string): string {
+  return line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) : line;
+}
+
+/** The text's lines, each cut to MAX_LINE_CHARS; line numbers are unchanged. */
+export function splitLogLines(text: string): string[] {
+  return text.split(/\r?\n/).map(clipLine);
+}

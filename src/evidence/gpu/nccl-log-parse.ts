@@ -8,6 +8,7 @@
  * Ranks come from the init lines (rank per communicator); without them we fall back to the device
  * index when it is unique per process on one host (the common one-GPU-per-rank TP layout).
  */
+import { splitLogLines } from './log-envelope.js';
 export interface NcclCall {
   op: string;
   opCount?: string;
@@ -47,7 +48,7 @@ const INIT_RE = /comm (0x[0-9a-fA-F]+|\(nil\)) rank (\d+) nranks (\d+) cudaDev (
 /** Pure. */
 export function parseNcclLog(text: string): NcclLog {
   const out: NcclLog = { processes: {}, warnings: [], lineCount: 0 };
-  const lines = text.split(/\r?\n/);
+  const lines = splitLogLines(text);
   for (let i = 0; i < lines.length; i++) {
     const m = PREFIX_RE.exec(lines[i]!);
     if (!m?.[1] || !m[2] || !m[4] || !m[5]) continue;

@@ -1,3 +1,4 @@
+import { splitLogLines } from './log-envelope.js';
 import type { Recognizer } from '../types.js';
 import { looksLikeText, readEvidenceText } from './text.js';
 
@@ -78,7 +79,7 @@ function parseTables(text: string): NvidiaSmiSnapshot[] {
   let snap: NvidiaSmiSnapshot | null = null;
   let pendingGpu: GpuRow | null = null;
   let inProcesses = false;
-  for (const line of text.split(/\r?\n/)) {
+  for (const line of splitLogLines(text)) {
     const header = /NVIDIA-SMI (\S+)\s+Driver Version: (\S+)\s+CUDA Version: (\S+)/.exec(line);
     if (header) {
       snap = { format: 'table', gpus: [], processes: [], driver: header[2]!, cuda: header[3]! };
@@ -124,7 +125,7 @@ function parseCsv(text: string): NvidiaSmiSnapshot[] {
   const out: NvidiaSmiSnapshot[] = [];
   let fields: string[] | null = null;
   let gpuSnap: NvidiaSmiSnapshot | null = null;
-  for (const line of text.split(/\r?\n/)) {
+  for (const line of splitLogLines(text)) {
     if (!line.includes(',')) {
       fields = null;
       continue;

@@ -1,4 +1,4 @@
-import { rankLabelOfLine, rankLabelOfTitle, startsLogRecord, type RankLabel } from './log-envelope.js';
+import { rankLabelOfLine, rankLabelOfTitle, splitLogLines, startsLogRecord, type RankLabel } from './log-envelope.js';
 
 /**
  * Python stacks from three producers:
@@ -63,7 +63,7 @@ export function parsePythonStacks(text: string): PythonStacks {
   let thread: PyThreadStack | null = null;
   /** Inside a watchdog block, py-spy output continues until the next log record. */
   let inWatchdog = false;
-  const lines = text.split(/\r?\n/);
+  const lines = splitLogLines(text);
 
   const newProcess = (source: PyProcessStacks['source'], line: number): PyProcessStacks => {
     const p: PyProcessStacks = { source, native: false, threads: [], line };

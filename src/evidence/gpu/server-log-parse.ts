@@ -1,5 +1,5 @@
 import { KNOWN_PRODUCER_PATTERNS } from './kernel-names.js';
-import { rankLabelOfLine, type RankLabel } from './log-envelope.js';
+import { rankLabelOfLine, splitLogLines, type RankLabel } from './log-envelope.js';
 import { findTracebacks, type PyTraceback } from './tracebacks.js';
 
 /** SGLang server logs (reference §7), and any process output that carries the same lines. */
@@ -97,7 +97,23 @@ export interface ServerLog {
 
 const CAP = 200;
 const BATCH_RE = /\b(Prefill|Decode) batch(?:\s*\[\d+\])?[.,]\s*(.*)$/;
-const ASSERT_RE = /^(?:.*?\s)?(\S+?):(\d+): (.+?): block: \[(\d+,\s*\d+,\s*\d+)\], thread: \[(\d+,\s*\d+,\s*\d+)\] Assertion `(.+)` failed\.?/;
+/**
+ * `<file>:<line>: <kernel function>: block: [x,y,z], thread: [x,y,z] Assertion `<cond>` failed.`, anywhere in
+ * the line. Matched in two linear steps (head before the first `: block: [`, then the tail) rather than
+ * one regex with lazy groups, which is quadratic on long lines full of `a:1: `.
+ */
+const ASSERT_HEAD_RE = /(?:^|\s)(\S+?):(\d+): (.+)$/;
+const ASSERT_TAIL_RE = /^: block: \[(\d+,\s*\d+,\s*\d+)\], thread: \[(\d+,\s*\d+,\s*\d+)\] Assertion `(.+)` failed\.?/;
+
+function deviceAssertOf(raw: string): { file: string; function: string; block: string; thread: string; condition: string } | null {
+  if (!raw.includes('Assertion')) return null;
+  const at = raw.indexOf(': block: [');
+  if (at <= 0) return null;
+  const head = ASSERT_HEAD_RE.exec(raw.slice(0, at));
+  const tail = ASSERT_TAIL_RE.exec(raw.slice(at));
+  if (!head?.[1] || !head[3] || !tail?.[1] || !tail[2] || !tail[3]) return null;
+  return { file: head[1], function: head[3], block: `(${tail[1].replace(/\s/g, '')})`, thread: `(${tail[2].replace(/\s/g, '')})`, condition: tail[3] };
+}
 const OOM_RE = /OutOfMemoryError|CUDA out of memory|CUDA error: out of memory|CUBLAS_STATUS_ALLOC_FAILED|cudaErrorMemoryAllocation|CUDA_ERROR_OUT_OF_MEMORY|Not enough memory\. Please try to increase --mem-fraction-static/;
 const XID_RE = /NVRM: Xid \(PCI:([0-9a-fA-F:.]+)\): (\d+),\s*(.*)$/;
 const NCCL_ERROR_RE = /NCCL error|ncclInternalError|ncclUnhandledCudaError|ncclSystemError|ncclRemoteError|ncclInvalidUsage|NCCL communicator was aborted|NCCL WARN|DistBackendError/;
@@ -108,11 +124,13 @@ function batchField(kv: string, key: string): number | undefined {
   return m?.[1] ? Number(m[1]) : undefined;
 }
 
-function cudaErrorOf(line: string): { kind: CudaErrorKind; message: string } | null {
+function cudaErrorOf(untrimmed: string): { kind: CudaErrorKind; message: string } | null {
+  // trimEnd first: `(.+?)\s*$` is quadratic on long runs of trailing spaces.
+  const line = untrimmed.trimEnd();
   if (/^\s*(Search for|For debugging consider|Compile with|CUDA kernel errors might be)/.test(line)) return null;
   const m =
-    /CUDA error: (.+?)\s*$/.exec(line) ??
-    /Triton Error \[CUDA\]: (.+?)\s*$/.exec(line) ??
+    /CUDA error: (.+)$/.exec(line) ??
+    /Triton Error \[CUDA\]: (.+)$/.exec(line) ??
     /Program hit (cudaError\w+)(?: \(error \d+\))?(?: due to "([^"]+)")?/.exec(line) ??
     /Cuda failure '([^']+)'/.exec(line) ??
     /\b(CUDA_ERROR_(?!OUT_OF_MEMORY)[A-Z_]+)\b/.exec(line) ??
@@ -138,7 +156,7 @@ function cudaErrorOf(line: string): { kind: CudaErrorKind; message: string } | n
 
 /** Pure. */
 export function parseServerLog(text: string): ServerLog {
-  const lines = text.split(/\r?\n/);
+  const lines = splitLogLines(text);
   const log: ServerLog = {
     ranks: [],
     batches: [],
@@ -250,9 +268,9 @@ export function parseServerLog(text: string): ServerLog {
       push(log.oom, o);
       continue;
     }
-    const assert = ASSERT_RE.exec(raw);
-    if (assert?.[6]) {
-      push(log.deviceAsserts, { ...ref(), file: assert[1]!, function: assert[3]!, block: `(${assert[4]!.replace(/\s/g, '')})`, thread: `(${assert[5]!.replace(/\s/g, '')})`, condition: assert[6] });
+    const assert = deviceAssertOf(raw);
+    if (assert) {
+      push(log.deviceAsserts, { ...ref(), ...assert });
       continue;
     }
     if (/^\s*={5,}/.test(raw) && !/Program hit/.test(raw)) continue; // compute-sanitizer banner lines are its own evidence

@@ -1,4 +1,4 @@
-import { rankLabelOfLine, startsLogRecord, type RankLabel } from './log-envelope.js';
+import { clipLine, rankLabelOfLine, startsLogRecord, type RankLabel } from './log-envelope.js';
 
 /**
  * Python tracebacks inside a log, with the header line that introduced them
@@ -34,7 +34,8 @@ export function classifyException(type: string, message: string): ExceptionClass
 }
 
 /** Pure: every traceback in the text. */
-export function findTracebacks(lines: readonly string[]): PyTraceback[] {
+export function findTracebacks(rawLines: readonly string[]): PyTraceback[] {
+  const lines = rawLines.some((l) => l.length > 16 * 1024) ? rawLines.map(clipLine) : rawLines;
   const out: PyTraceback[] = [];
   for (let i = 0; i < lines.length; i++) {
     if (!/Traceback \(most recent call last\):/.test(lines[i]!)) continue;
