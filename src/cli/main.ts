@@ -1,4 +1,4 @@
-import { describeError, isTriageError } from '../errors.js';
+import { describeError, isTriageError, TriageError } from '../errors.js';
 import { EXIT, type CliContext, type Subcommand } from './io.js';
 
 const USAGE = `triage: incident triage for SGLang servers
@@ -52,6 +52,11 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
     return await command(rest, ctx);
   } catch (err) {
     ctx.stderr.write(`triage: ${describeError(err)}\n`);
+    // --json promises one JSON document on stdout, failures included.
+    if (argv.includes('--json')) {
+      const code = err instanceof TriageError ? err.code : 'E_INTERNAL';
+      ctx.stdout.write(`${JSON.stringify({ error: { code, message: err instanceof Error ? err.message : String(err) } })}\n`);
+    }
     if (isTriageError(err, 'E_USAGE') || isTriageError(err, 'E_UNKNOWN_SERVER')) return EXIT.usage;
     return EXIT.failure;
   } finally {

@@ -30,6 +30,24 @@ export interface ProbeOptions {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+const MAX_JSON_DEPTH = 1000;
+
+/** Bracket depth of a JSON text, skipping strings; one pass, no recursion. */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) max = Math.max(max, ++depth);
+    else if (c === 125 || c === 93) depth--;
+  }
+  return max;
+}
 
 export async function probe(url: string, options: ProbeOptions): Promise<ProbeOutcome> {
   const now = options.now ?? (() => performance.now());
@@ -83,6 +101,10 @@ export async function probe(url: string, options: ProbeOptions): Promise<ProbeOu
       JSON.parse(body);
     } catch (err) {
       return { kind: 'bad-body', status, elapsedMs: elapsed(), message: `response was not valid JSON: ${(err as Error).message}`, preview: body.slice(0, 200) };
+    }
+    // JSON.parse takes any depth but JSON.stringify (when we write the bundle) overflows the stack.
+    if (nestingDepth(body) > MAX_JSON_DEPTH) {
+      return { kind: 'bad-body', status, elapsedMs: elapsed(), message: `response nests deeper than ${MAX_JSON_DEPTH} levels`, preview: body.slice(0, 200) };
     }
   }
   const contentType = response.headers['content-type'];

@@ -130,6 +130,27 @@ describe('capture against real local servers', () => {
     });
   });
 
+  it('JSON nested 200 000 deep is bad-body, not a stack overflow that loses the bundle', async () => {
+    await withTempDir(async (dir) => {
+      const { createServer } = await import('node:http');
+      const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+      const srv = createServer((req, res) => {
+        res.writeHead(200, { 'content-type': req.url?.startsWith('/health') || req.url === '/metrics' ? 'text/plain' : 'application/json' });
+        res.end(req.url?.startsWith('/health') || req.url === '/metrics' ? '' : deep);
+      });
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      try {
+        const port = (srv.address() as { port: number }).port;
+        const r = await captureStep({ baseUrl: `http://127.0.0.1:${port}`, outDir: dir, role: 'live', signal: new AbortController().signal, now: () => new Date(), timeoutS: 5, healthTimeoutS: 5 });
+        expect(r.capture.endpoints.find((e) => e.spec.file === 'model_info.json')!.outcome).toMatchObject({ kind: 'bad-body' });
+        expect((await readdir(dir)).sort()).toContain('SUMMARY.txt');
+      } finally {
+        srv.closeAllConnections();
+        await new Promise<void>((r) => srv.close(() => r()));
+      }
+    });
+  });
+
   it('a 2 GB body is cut off as too-large without reaching memory', async () => {
     await withTempDir(async (dir) => {
       const before = process.memoryUsage().rss;

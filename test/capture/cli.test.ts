@@ -50,6 +50,12 @@ describe('the triage CLI (built, as a subprocess)', () => {
     });
   });
 
+  it('--json failures still print one JSON document on stdout', async () => {
+    const r = await triage(['route', '/nonexistent/folder/x', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'E_NOT_FOUND' } });
+  });
+
   it('usage errors exit 2, failures exit 1', async () => {
     expect((await triage([])).code).toBe(2);
     expect((await triage(['frobnicate'])).code).toBe(2);
