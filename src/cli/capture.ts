@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { TriageError } from '../errors.js';
-import { captureStep, tokenFor } from '../pipelines/capture-step.js';
+import { adminTokenFor, captureStep, tokenFor } from '../pipelines/capture-step.js';
 import { routeStep } from '../pipelines/route-step.js';
 import { renderReportText } from '../../templates/report-text.js';
 import { numberOption, parseCommandArgs } from './args.js';
@@ -38,6 +38,7 @@ export const captureCommand: Subcommand = async (argv, ctx) => {
     role: 'live',
     serverName: target.name,
     token: tokenFor(target, ctx.env, values.token),
+    adminToken: target.name ? adminTokenFor(target, ctx.env) : undefined,
     timeoutS,
     healthTimeoutS,
     signal: ctx.signal,

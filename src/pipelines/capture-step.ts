@@ -14,6 +14,7 @@ export interface CaptureStepInput {
   role: BundleRole;
   serverName?: string;
   token?: string;
+  adminToken?: string;
   timeoutS?: number;
   healthTimeoutS?: number;
   /** Per-endpoint body cap (default 64 MiB). */
@@ -37,6 +38,7 @@ export async function captureStep(input: CaptureStepInput): Promise<CaptureStepR
     baseUrl: input.baseUrl,
     outDir: input.outDir,
     token: input.token,
+    ...(input.adminToken ? { adminToken: input.adminToken } : {}),
     timeoutS,
     // An explicit --timeout above the health budget also lifts the health probes.
     healthTimeoutS: input.healthTimeoutS ?? Math.max(timeoutS, HEALTH_TIMEOUT_S),
@@ -60,5 +62,9 @@ export async function captureStep(input: CaptureStepInput): Promise<CaptureStepR
 }
 
 export function tokenFor(server: { tokenEnv?: string }, env: Record<string, string | undefined>, explicit?: string): string | undefined {
-  return explicit ?? resolveToken(server.tokenEnv, env) ?? env.SGLANG_BEARER_TOKEN;
+  return explicit ?? resolveToken(server.tokenEnv, env) ?? (env.SGLANG_BEARER_TOKEN || undefined);
+}
+
+export function adminTokenFor(server: { adminTokenEnv?: string }, env: Record<string, string | undefined>): string | undefined {
+  return resolveToken(server.adminTokenEnv, env);
 }

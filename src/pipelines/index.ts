@@ -4,7 +4,7 @@ import path from 'node:path';
 import { resolveToken, type NamedServer } from '../config/servers.js';
 import { readIncidentFile, writeIncidentFile } from '../incident/incident-file.js';
 import { incidentPaths, newIncidentId, type IncidentPaths } from '../incident/layout.js';
-import { captureStep, tokenFor } from './capture-step.js';
+import { adminTokenFor, captureStep, tokenFor } from './capture-step.js';
 import { replayStep } from './replay-step.js';
 import { collectDumps, collectHangEvidence, collectServerLog, inspectNewestCoredumps, summariseDumpsInto } from './host-evidence.js';
 import { routeStep } from './route-step.js';
@@ -87,6 +87,7 @@ async function captureBundleStep(req: PipelineRequest, paths: IncidentPaths, ctx
         role,
         serverName: req.server.name,
         token: tokenFor(req.server, ctx.deps.env),
+        adminToken: adminTokenFor(registered(req) ?? {}, ctx.deps.env),
         timeoutS: req.timeoutS,
         dispatcher: ctx.deps.dispatcher,
         signal: s,

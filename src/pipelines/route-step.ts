@@ -51,6 +51,7 @@ export async function routeContextFor(root: string, evidence: Evidence, registry
       name: registered?.name ?? (name && !name.includes('://') ? name : undefined),
       url,
       tokenEnv: registered?.tokenEnv,
+      adminTokenEnv: registered?.adminTokenEnv,
       logFile: registered?.logFile,
       crashDumpDir: registered?.crashDumpDir,
       requestDumpDir: registered?.requestDumpDir,

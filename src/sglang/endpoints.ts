@@ -12,6 +12,8 @@ export interface EndpointSpec {
   fallbacks: string[];
   /** /health and /health_generate run a generation probe that can take 20 s before a 503. */
   slow: boolean;
+  /** ADMIN_OPTIONAL route: with both keys configured only the admin key is accepted. */
+  admin?: boolean;
 }
 
 export const BUNDLE_ENDPOINTS: readonly EndpointSpec[] = [
@@ -22,7 +24,7 @@ export const BUNDLE_ENDPOINTS: readonly EndpointSpec[] = [
   { file: 'server_info.json', path: '/server_info', format: 'json', fallbacks: ['/get_server_info'], slow: false },
   { file: 'loads_all.json', path: '/v1/loads?include=all', format: 'json', fallbacks: ['/get_load'], slow: false },
   { file: 'loads_core_queues_disagg.json', path: '/v1/loads?include=core,queues,disagg,spec', format: 'json', fallbacks: ['/get_load'], slow: false },
-  { file: 'hicache_storage_backend.json', path: '/hicache/storage-backend', format: 'json', fallbacks: [], slow: false },
+  { file: 'hicache_storage_backend.json', path: '/hicache/storage-backend', format: 'json', fallbacks: [], slow: false, admin: true },
 ];
 
 export const BUNDLE_FILES = ['metadata.json', 'SUMMARY.txt', ...BUNDLE_ENDPOINTS.flatMap((e) => (e.format === 'text' ? [e.file, `${e.file}.error.json`] : [e.file]))];

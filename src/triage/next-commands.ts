@@ -21,8 +21,10 @@ function serverUrl(ctx: RouteContext): string {
   return ctx.server?.url ?? 'http://<host>:30000';
 }
 
-function authHeader(ctx: RouteContext): string {
-  return ctx.server?.tokenEnv ? ` -H "Authorization: Bearer $${ctx.server.tokenEnv}"` : '';
+/** /configure_logging is ADMIN_OPTIONAL: the admin key when one is registered, else the normal key. */
+function adminAuthHeader(ctx: RouteContext): string {
+  const env = ctx.server?.adminTokenEnv ?? ctx.server?.tokenEnv;
+  return env ? ` -H "Authorization: Bearer $${env}"` : '';
 }
 
 function replayTarget(ctx: RouteContext): string {
@@ -37,7 +39,7 @@ export function captureCommand(ctx: RouteContext, sub: string): string {
 export function enableRequestDumpCommand(ctx: RouteContext): string {
   const folder = ctx.server?.requestDumpDir ?? DEFAULT_REQUEST_DUMP_DIR;
   const body = JSON.stringify({ dump_requests_folder: folder, dump_requests_threshold: 1 });
-  return `curl -sS -X POST ${q(`${serverUrl(ctx)}/configure_logging`)}${authHeader(ctx)} -H 'Content-Type: application/json' -d ${q(body)}`;
+  return `curl -sS -X POST ${q(`${serverUrl(ctx)}/configure_logging`)}${adminAuthHeader(ctx)} -H 'Content-Type: application/json' -d ${q(body)}`;
 }
 
 export function copyDumpsCommand(ctx: RouteContext, kind: 'request' | 'crash'): string {

@@ -13,6 +13,8 @@ export interface RouteContext {
     url: string;
     /** Env var holding its bearer token: commands reference "$VAR", never the value. */
     tokenEnv?: string;
+    /** Env var holding the admin key, for ADMIN_OPTIONAL routes such as /configure_logging. */
+    adminTokenEnv?: string;
     logFile?: string;
     crashDumpDir?: string;
     requestDumpDir?: string;

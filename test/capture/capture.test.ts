@@ -184,6 +184,18 @@ describe('capture against real local servers', () => {
     });
   });
 
+  it('the admin key goes only to ADMIN_OPTIONAL routes, and the hicache config it unlocks is redacted', async () => {
+    await withTempDir(async (dir) => {
+      emulator = await startEmulator({ scenario: 'api-key' });
+      const r = await captureStep({ baseUrl: emulator.url, outDir: dir, role: 'live', signal: new AbortController().signal, now: () => new Date(), timeoutS: 5, healthTimeoutS: 5, token: EMULATOR_SECRETS.apiKey, adminToken: EMULATOR_SECRETS.adminKey });
+      expect(outcomes(r)['hicache_storage_backend.json']).toBe('ok');
+      expect(outcomes(r)['server_info.json']).toBe('ok');
+      const text = await readFile(path.join(dir, 'hicache_storage_backend.json'), 'utf8');
+      expect(text).not.toContain('HICACHE-SECRET');
+      expect(text).toContain('mooncake');
+    });
+  });
+
   it('an old server without /v1/loads falls back to /get_load, /get_server_info and /get_model_info', async () => {
     await withTempDir(async (dir) => {
       const r = await capture('old-server', dir);

@@ -111,7 +111,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (opts.scenario === 'api-key' && !pathOnly.startsWith('/health') && pathOnly !== '/metrics') {
+    if (opts.scenario === 'api-key' && !pathOnly.startsWith('/health') && pathOnly !== '/metrics' && pathOnly !== '/hicache/storage-backend') {
       const key = opts.apiKey ?? SECRET_API_KEY;
       if (req.headers.authorization !== `Bearer ${key}`) return json(401, { error: 'Unauthorized' });
     }
@@ -144,6 +144,12 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       case '/get_load':
         return json(200, [{ dp_rank: 0, num_reqs: shape.running, num_waiting_reqs: shape.waiting, num_tokens: 1234, ts_tic: 99.1 }]);
       case '/hicache/storage-backend':
+        if (opts.scenario === 'api-key') {
+          // ADMIN_OPTIONAL with both keys configured: only the admin key is accepted.
+          return req.headers.authorization === `Bearer ${opts.adminKey ?? SECRET_ADMIN_KEY}`
+            ? json(200, { hicache_storage_backend: 'mooncake', hicache_storage_backend_extra_config: JSON.stringify({ master: 'etcd://10.0.0.9', secret_key: 'HICACHE-SECRET' }), hicache_storage_prefetch_policy: 'best_effort', hicache_write_policy: 'write_through' })
+            : json(401, { error: 'Unauthorized' });
+        }
         return old
           ? json(404, { detail: 'Not Found' })
           : json(400, { error: 'This endpoint requires admin API key, but this server was started without one (admin-api-key). Restart with --admin-api-key to enable.' });

@@ -10,6 +10,8 @@ export interface CaptureOptions {
   baseUrl: string;
   outDir: string;
   token?: string;
+  /** Admin key for ADMIN_OPTIONAL routes (/hicache/storage-backend); falls back to `token`. */
+  adminToken?: string;
   /** Per-request timeout for ordinary endpoints, seconds. */
   timeoutS: number;
   /** Per-request timeout for /health and /health_generate, seconds. */
@@ -61,7 +63,7 @@ export async function captureBundle(options: CaptureOptions): Promise<CaptureRes
         const result = await captureEndpoint(spec, baseUrl, {
           timeoutMs: spec.slow ? healthTimeoutMs : timeoutMs,
           maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-          token: options.token,
+          token: spec.admin ? (options.adminToken ?? options.token) : options.token,
           dispatcher: agent,
           signal: deadline,
         });
