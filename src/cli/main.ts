@@ -4,12 +4,15 @@ import { EXIT, type CliContext, type Subcommand } from './io.js';
 const USAGE = `triage: incident triage for SGLang servers
 
 usage:
-  triage capture <server|url> [--out DIR] [--timeout S] [--token T] [--json]
-  triage dump <file|folder> [--json]
+  triage capture <server|url> [--out DIR] [--timeout S] [--health-timeout S] [--token T] [--json]
+  triage dump <file|folder> [--out DIR] [--json]
   triage replay <dump|folder> --target <server|url> [--parallel N] [--speed X] [--ignore-eos]
-                [--req-start N] [--req-number N] [--timeout S] [--out DIR] [--json]
-  triage route <incident-dir|bundle-dir> [--json]
-  triage run <auto|slow|crash|hang> <server|url> [--out DIR] [--json]
+                [--req-start N] [--req-number N] [--timeout S] [--token T] [--keep-going] [--out DIR] [--json]
+  triage route <incident-dir|bundle-dir> [--no-write] [--json]
+  triage run <auto|slow|crash|hang|replay> <server|url> [--out DIR] [--timeout S] [--json]
+
+Every command takes --servers FILE. A server NAME as a replay --target means its clean replay
+target (servers.yaml replay.url), never its production URL.
 
 Servers are looked up in servers.yaml (--servers FILE or $TRIAGE_SERVERS).
 Exit codes: 0 success, 1 failure, 2 usage error. --json prints one JSON document on stdout.`;

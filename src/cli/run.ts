@@ -8,8 +8,8 @@ import { numberOption, parseCommandArgs } from './args.js';
 import { EXIT, say, writeJson, type Subcommand } from './io.js';
 import { registryFrom, resolveTarget } from './target.js';
 
-const USAGE = 'triage run <auto|slow|crash|hang> <server|url> [--out DIR] [--timeout S] [--servers FILE] [--json]';
-const PIPELINES = new Set(['auto', 'slow', 'crash', 'hang']);
+const USAGE = 'triage run <auto|slow|crash|hang|replay> <server|url> [--out DIR] [--timeout S] [--servers FILE] [--json]';
+const PIPELINES = new Set(['auto', 'slow', 'crash', 'hang', 'replay']);
 
 /** A whole pipeline, locally, with no Slack and no Redis: the embedded default. */
 export const runCommand: Subcommand = async (argv, ctx) => {
@@ -20,7 +20,7 @@ export const runCommand: Subcommand = async (argv, ctx) => {
   );
   const [pipeline, serverArg] = positionals;
   if (!pipeline || !serverArg || positionals.length !== 2 || !PIPELINES.has(pipeline)) {
-    throw new TriageError('E_USAGE', `expected a pipeline (auto, slow, crash, hang) and a server\nusage: ${USAGE}`);
+    throw new TriageError('E_USAGE', `expected a pipeline (auto, slow, crash, hang, replay) and a server\nusage: ${USAGE}`);
   }
   const registry = await registryFrom(values.servers, ctx.env);
   const server = resolveTarget(serverArg, registry);
