@@ -14,6 +14,7 @@ describe('status-message throttle', () => {
   it('sends at most once per interval per message, always the newest state', async () => {
     const sent: Array<{ key: string; value: number; at: number }> = [];
     const throttle = new UpdateThrottle<number>({ intervalMs: 200, send: async (key, value) => void sent.push({ key, value, at: Date.now() }) });
+    const started = Date.now();
     for (let i = 1; i <= 20; i++) {
       throttle.push('a', i);
       throttle.push('b', i * 10);
@@ -22,7 +23,9 @@ describe('status-message throttle', () => {
     await Promise.all([throttle.flush('a'), throttle.flush('b')]);
     const a = sent.filter((s) => s.key === 'a');
     expect(a.length).toBeGreaterThanOrEqual(2);
-    expect(a.length).toBeLessThanOrEqual(3);
+    // At most one send per 200 ms window of however long the loop really took (a loaded CI box is slow).
+    expect(a.length).toBeLessThanOrEqual(Math.ceil((Date.now() - started) / 200) + 1);
+    for (let i = 1; i < a.length; i++) expect(a[i]!.at - a[i - 1]!.at).toBeGreaterThanOrEqual(190);
     expect(a.at(-1)?.value).toBe(20);
     expect(sent.filter((s) => s.key === 'b').at(-1)?.value).toBe(200);
     for (let i = 1; i < a.length; i++) expect(a[i]!.at - a[i - 1]!.at).toBeGreaterThanOrEqual(195);
