@@ -36,11 +36,14 @@ export async function readIncidentFile(dir: string): Promise<IncidentFile | null
   }
 }
 
+let writeCounter = 0;
+
 /** Atomic write (tmp + rename) so a worker killed mid-write never leaves half a JSON file. */
 export async function writeIncidentFile(dir: string, incident: IncidentFile): Promise<void> {
   const file = incidentPaths(dir).incidentJson;
   await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
+  // Unique per write: two jobs of one worker may update the same incident at once.
+  const tmp = `${file}.${process.pid}.${++writeCounter}.${Math.random().toString(36).slice(2, 8)}.tmp`;
   await writeFile(tmp, `${JSON.stringify(incident, null, 2)}\n`);
   await rename(tmp, file);
 }

@@ -165,7 +165,10 @@ async function newestFiles(folder: string, pattern: RegExp, max: number): Promis
     for (const e of entries) {
       const full = path.join(dir, e.name);
       if (e.isDirectory() && depth < 2) await walk(full, depth + 1);
-      else if (e.isFile() && pattern.test(e.name)) found.push({ file: full, mtime: (await stat(full)).mtimeMs });
+      else if (e.isFile() && pattern.test(e.name)) {
+        const info = await stat(full).catch(() => null); // removed since readdir: skip it
+        if (info) found.push({ file: full, mtime: info.mtimeMs });
+      }
     }
   };
   await walk(folder, 0);

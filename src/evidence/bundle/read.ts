@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { BUNDLE_ENDPOINTS, type EndpointSpec } from '../../sglang/endpoints.js';
 import { isObject } from '../../sglang/loads.js';
@@ -91,8 +91,16 @@ async function readJson(file: string): Promise<unknown> {
 
 async function readText(file: string): Promise<string | null> {
   try {
-    const buf = await readFile(file);
-    return buf.length > MAX_ENDPOINT_FILE_BYTES ? buf.subarray(0, MAX_ENDPOINT_FILE_BYTES).toString('utf8') : buf.toString('utf8');
+    // Read at most the cap: a hand-placed multi-GB file must not reach memory whole.
+    const handle = await open(file, 'r');
+    try {
+      const size = Math.min((await handle.stat()).size, MAX_ENDPOINT_FILE_BYTES);
+      const buf = Buffer.alloc(size);
+      const { bytesRead } = await handle.read(buf, 0, size, 0);
+      return buf.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await handle.close();
+    }
   } catch {
     return null;
   }
