@@ -24,7 +24,7 @@ describe('real MoE crash routes to debug-cuda-crash', () => {
     expect(report.facts.rootCauseHint).toMatch(/the kernel that produced its index input, one launch upstream/);
     expect(report.facts.upstreamKernel).toBeUndefined(); // no file names the producer
     expect(report.facts.faultingSass).toBe('ATOMS.POPC.INC.32 RZ[R0+URZ]');
-    expect(report.facts.mangledKernel).toBe('_Z27moe_align_block_size_kernelIiEvPKT_Piii');
+    expect(report.facts.mangledSymbol).toBe('_Z27moe_align_block_size_kernelIiEvPKT_Piii');
     expect(report.facts.triggerBatch).toMatchObject({ kind: 'prefill', newTokens: 769 });
     expect(report.evidence.some((e) => e.file === placed['crash.cuda-gdb.txt'] && e.fact.includes('*> ATOMS.POPC.INC.32'))).toBe(true);
     expect(report.evidence.some((e) => e.file === placed['crash.compute-sanitizer.txt'] && e.fact.includes('Invalid __shared__ atomic'))).toBe(true);

@@ -22,7 +22,8 @@ export const cudaKernelFaultRule: Rule = {
     if (up.upstreamKernel) facts.upstreamKernel = up.upstreamKernel;
     if (fault.pc) facts.faultPc = fault.pc;
     if (fault.faultingSass) facts.faultingSass = fault.faultingSass;
-    if (fault.mangled) facts.mangledKernel = fault.mangled;
+    // facts hold bare kernel names; the mangled symbol (template args, params) is kept under its own name.
+    if (fault.mangled) facts.mangledSymbol = fault.mangled;
     if (fault.launch) facts.launch = fault.launch;
     if (fault.coredumpPath) facts.coredump = fault.coredumpPath;
     if (fault.crashDump) facts.crashDump = fault.crashDump.path;

@@ -135,7 +135,7 @@ export function findGpuFault(evidence: Evidence): GpuFault | null {
     }
   }
   for (const item of evidence.of('python-stacks')) {
-    for (const p of item.data.processes) for (const t of p.threads) for (const f of t.frames) if (f.native) fault.mentions.push({ name: bareKernelName(f.function) ?? f.function, file: item.file });
+    for (const p of item.data.processes) for (const t of p.threads) for (const f of t.frames) if (f.native) { const name = bareKernelName(f.function); if (name) fault.mentions.push({ name, file: item.file }); }
   }
   for (const item of evidence.of('cuda-coredump')) {
     fault.coredumpPath ??= item.data.path;
