@@ -39,4 +39,54 @@ describe('secret redaction', () => {
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(() => redactValue(deep)).not.toThrow();
   });
+  it('redacts lowercase key=value pairs inside the SGLang ServerArgs repr, keeping None and model_path', () => {
+    const line = "server_args=ServerArgs(model_path='Qwen/Qwen3-8B', api_key='sk-secret123', admin_api_key='adm1n', ssl_keyfile_password='pw', hf_token=None, tp_size=2)";
+    const out = redactText(line);
+    expect(out).not.toMatch(/sk-secret123|adm1n|'pw'/);
+    expect(out).toContain("model_path='Qwen/Qwen3-8B'");
+    expect(out).toContain(`api_key='${REDACTED}'`);
+    expect(out).toContain('hf_token=None');
+    expect(out).toContain('tp_size=2');
+  });
+
+  it('redacts JSON and colon-style secrets inside text', () => {
+    expect(redactText('body {"api_key": "sk-secret123", "model": "m"}')).toBe(`body {"api_key": "${REDACTED}", "model": "m"}`);
+    expect(redactText('token: abc12345')).toBe(`token: ${REDACTED}`);
+    expect(redactText('x-api-key: s3cret')).not.toContain('s3cret');
+  });
+
+  it('redacts hyphenated secret keys in values', () => {
+    expect(redactValue({ 'x-api-key': 's3cret', 'content-type': 'json' })).toEqual({ 'x-api-key': REDACTED, 'content-type': 'json' });
+  });
+
+  it('hides the whole quoted value of a secret flag', () => {
+    const out = redactText('launch --api-key "a b c" --tp 2');
+    expect(out).toBe(`launch --api-key ${REDACTED} --tp 2`);
+    expect(redactText("launch --api-key 'x y' --tp 2")).toBe(`launch --api-key ${REDACTED} --tp 2`);
+  });
+
+  it('redacts sk- keys and Basic credentials but not prose', () => {
+    const out = redactText('key sk-abcdefghijklmnop1234 and Authorization: Basic dXNlcjpwYXNzd29yZA==');
+    expect(out).not.toMatch(/sk-abcdefghijklmnop1234|dXNlcjpwYXNzd29yZA/);
+    expect(out).toContain(`Basic ${REDACTED}`);
+    expect(redactText('Basic configuration works')).toBe('Basic configuration works');
+  });
+
+  it('keeps tokenizer identity fields and token counts', () => {
+    const v = { pad_token: '<pad>', eos_token: '</s>', bos_token: '<s>', unk_token: '<unk>', sep_token: '[SEP]', cls_token: '[CLS]', mask_token: '[MASK]', pad_token_id: 0, eos_token_id: 2, max_total_num_tokens: 5, token_usage: 0.4, prompt_tokens: 3, completion_tokens: 4, cached_tokens: 1 };
+    expect(redactValue(v)).toEqual(v);
+    const text = "pad_token='<pad>' eos_token=\"</s>\" bos_token_id=1 max_total_num_tokens=5 token_usage=0.4 prompt_tokens: 3, completion_tokens: 4, cached_tokens: 1";
+    expect(redactText(text)).toBe(text);
+  });
+
+  it('returns on 2 MB adversarial lines (no catastrophic backtracking)', () => {
+    const n = 2 * 1024 * 1024;
+    for (const unit of ['a=', ' ', '"', "'", 'a="', "api_key='", 'a= ', '--api-key "', 'token: ', 'Basic ', 'sk-']) {
+      const line = unit.repeat(Math.ceil(n / unit.length));
+      const out = redactText(line);
+      expect(typeof out).toBe('string');
+      if (['a=', ' ', '"', "'", 'a="', 'a= '].includes(unit)) expect(out).toBe(line);
+    }
+    expect(redactText('a'.repeat(n) + ' api_key=zzz')).toBe('a'.repeat(n) + ` api_key=${REDACTED}`);
+  });
 });
