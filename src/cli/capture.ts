@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { TriageError } from '../errors.js';
+import { formatCollectedAt } from '../evidence/bundle/capture.js';
 import { adminTokenFor, captureStep, tokenFor } from '../pipelines/capture-step.js';
 import { routeStep } from '../pipelines/route-step.js';
 import { renderReportText } from '../../templates/report-text.js';
@@ -29,7 +30,7 @@ export const captureCommand: Subcommand = async (argv, ctx) => {
   const registry = await registryFrom(values.servers, ctx.env);
   const target = resolveTarget(positionals[0]!, registry);
   const now = new Date();
-  const outDir = path.resolve(ctx.cwd, values.out ?? `triage-bundle-${stamp(now)}`);
+  const outDir = path.resolve(ctx.cwd, values.out ?? `triage-bundle-${formatCollectedAt(now)}`);
 
   say(ctx, `capturing ${target.name ? `${target.name} (${target.url})` : target.url} → ${outDir}`);
   const result = await captureStep({
@@ -57,8 +58,3 @@ export const captureCommand: Subcommand = async (argv, ctx) => {
   }
   return EXIT.ok;
 };
-
-function stamp(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-}

@@ -28,13 +28,8 @@ export const workerEnvSchema = base.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 });
 
-export const cliEnvSchema = base.extend({
-  SGLANG_BEARER_TOKEN: z.string().optional(),
-});
-
 export type BotEnv = z.infer<typeof botEnvSchema>;
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
-export type CliEnv = z.infer<typeof cliEnvSchema>;
 
 export function loadEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>, source = 'environment'): z.infer<S> {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));

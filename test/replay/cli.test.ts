@@ -7,17 +7,9 @@ import { main } from '../../src/cli/main.js';
 import { createReplayCommand, defaultOutDir, type LoadRequests } from '../../src/cli/replay.js';
 import type { ReplayRequest } from '../../src/replay/types.js';
 import { withTempDir } from '../helpers/tmp.js';
-import { req, startFakeSglang, type FakeSglang } from './fake-sglang.js';
+import { req, useFakeSglang } from './fake-sglang.js';
 
-const servers: FakeSglang[] = [];
-async function fake(...args: Parameters<typeof startFakeSglang>) {
-  const s = await startFakeSglang(...args);
-  servers.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const fake = useFakeSglang(afterEach);
 
 function context(dir: string, over: Partial<CliContext> = {}) {
   const stdout = new PassThrough();

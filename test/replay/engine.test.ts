@@ -2,17 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { prepareBody, runReplay, type ReplayOptions } from '../../src/replay/engine.js';
 import { buildDocument } from '../../src/replay/report.js';
 import { decide } from '../../src/replay/reproduce.js';
-import { req, startFakeSglang, type FakeSglang } from './fake-sglang.js';
+import { req, useFakeSglang } from './fake-sglang.js';
 
-const servers: FakeSglang[] = [];
-async function fake(...args: Parameters<typeof startFakeSglang>) {
-  const s = await startFakeSglang(...args);
-  servers.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const fake = useFakeSglang(afterEach);
 
 const signal = () => new AbortController().signal;
 const replay = (requests: Parameters<typeof runReplay>[0], options: ReplayOptions, sig = signal()) => runReplay(requests, options, { signal: sig });

@@ -167,3 +167,16 @@ export function req(createdAt: number, over: Partial<import('../../src/replay/ty
     ...over,
   };
 }
+
+/** Fake servers started through `useFakeSglang()` are closed after each test of the calling file. */
+export function useFakeSglang(afterEachHook: (fn: () => Promise<void>) => void): (...args: Parameters<typeof startFakeSglang>) => Promise<FakeSglang> {
+  const servers: FakeSglang[] = [];
+  afterEachHook(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return async (...args) => {
+    const s = await startFakeSglang(...args);
+    servers.push(s);
+    return s;
+  };
+}

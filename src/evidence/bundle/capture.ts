@@ -212,7 +212,7 @@ function redactJsonBody(value: unknown): unknown {
 }
 
 /** The reference tool's `time.strftime("%Y%m%d_%H%M%S")`. */
-function formatCollectedAt(d: Date): string {
+export function formatCollectedAt(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
