@@ -16,8 +16,8 @@ import { route } from '../../src/triage/route.js';
 import { RULES } from '../../src/triage/rules/index.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-/** CI clones the repo with shared/ beside it. */
-export const REAL = path.resolve(REPO_ROOT, '../shared/fixtures/gpu-h200');
+/** The real 2xH200 recordings, kept in the repository (see its README). */
+export const REAL = path.join(REPO_ROOT, 'test/fixtures/gpu-h200');
 export const HANDMADE = path.join(REPO_ROOT, 'test/fixtures/handmade');
 
 export const real = (name: string): Promise<string> => readFile(path.join(REAL, name), 'utf8');

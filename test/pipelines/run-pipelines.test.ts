@@ -9,7 +9,7 @@ import { runPipeline } from '../../src/pipelines/index.js';
 import type { PipelineDeps, StepProgress } from '../../src/pipelines/types.js';
 import { startFakeSglang, type FakeSglang } from '../replay/fake-sglang.js';
 import { startEmulator, type Emulator } from '../helpers/sglang-emulator.js';
-import { REPO_ROOT, SHARED_FIXTURES, withTempDir } from '../helpers/tmp.js';
+import { REPO_ROOT, FIXTURES, withTempDir } from '../helpers/tmp.js';
 
 const FAKES = path.join(REPO_ROOT, 'test', 'fakes', 'bin');
 const MAKE_DUMP = path.join(REPO_ROOT, 'test', 'fixtures', 'pickles', 'make_incident_dump.py');
@@ -37,7 +37,7 @@ describe('runPipeline (the code the CLI and the worker share)', () => {
       const dumpPath = path.join(dir, 'crash', 'pod-a', 'crash_dump_2026-11-28_01-00-00.pkl');
       execFileSync('python3', [MAKE_DUMP, dumpPath, 'crash']);
       const log = path.join(dir, 'server.log');
-      const recorded = await readFile(path.join(SHARED_FIXTURES, 'gpu-h200', 'crash.stderr.txt'), 'utf8');
+      const recorded = await readFile(path.join(FIXTURES, 'gpu-h200', 'crash.stderr.txt'), 'utf8');
       await writeFile(log, `${recorded}\n[2026-11-28 01:00:00] Dumped 2 finished and 1 unfinished requests before crash to ${dumpPath}\n`);
       const cores = path.join(dir, 'cores');
       await mkdir(cores);
