@@ -13,5 +13,5 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T
 }
 
 export const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-/** Real recordings kept in the repository (test/fixtures/*/README.md says how each was made). */
+/** Real recordings kept in the repository (each folder's README says how it was made). */
 export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
