@@ -1,4 +1,4 @@
-import type { Report } from '../src/triage/report.js';
+import type { Report } from '../src/contracts/report.js';
 import { bullets, button, capBlocks, codeSection, context, divider, escapeMrkdwn, header, section, truncate, type Block } from './blocks-kit.js';
 
 export interface SummaryIncident {

@@ -1,4 +1,4 @@
-import type { Report } from '../src/triage/report.js';
+import type { Report } from '../src/contracts/report.js';
 
 export interface ReportMeta {
   incidentId?: string;

@@ -1,4 +1,4 @@
-import type { Report } from '../src/triage/report.js';
+import type { Report } from '../src/contracts/report.js';
 
 /** The terminal view of a report (stderr of `triage route`). Pure. */
 export function renderReportText(report: Report, location?: string): string {

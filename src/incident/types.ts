@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROBLEM_CLASSES, SKILLS, reportSchema, type Report } from '../triage/report.js';
+import { PROBLEM_CLASSES, SKILLS, reportSchema, type Report } from '../contracts/report.js';
 
 /**
  * The incident record kept in Redis: what Slack, the bot and every worker agree on. It outlives

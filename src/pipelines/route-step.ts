@@ -7,7 +7,7 @@ import type { Evidence } from '../evidence/types.js';
 import { readIncidentFile } from '../incident/incident-file.js';
 import { incidentPaths } from '../incident/layout.js';
 import { redactText, redactValue } from '../sglang/redact.js';
-import type { Report } from '../triage/report.js';
+import type { Report } from '../contracts/report.js';
 import { route } from '../triage/route.js';
 import type { RouteContext } from '../triage/rule.js';
 import { RULES } from '../triage/rules/index.js';

@@ -1,18 +1,10 @@
 import type { Dispatcher } from 'undici';
 import type { NamedServer, Registry } from '../config/servers.js';
-import type { Report } from '../triage/report.js';
+import type { Report } from '../contracts/report.js';
+import type { PipelineName } from './catalog.js';
+export type { PipelineName } from './catalog.js';
 
-export type StepState = 'started' | 'done' | 'failed' | 'skipped';
-
-/** Progress of one pipeline step, streamed to the terminal or (via job progress) to Slack. */
-export interface StepProgress {
-  step: string;
-  state: StepState;
-  detail?: string;
-  at: string;
-}
-
-export type ProgressSink = (progress: StepProgress) => void;
+export type { ProgressSink, StepProgress, StepState } from '../contracts/progress.js';
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -34,7 +26,6 @@ export interface PipelineDeps {
   logger: Logger;
 }
 
-export type PipelineName = 'capture' | 'route' | 'replay' | 'auto' | 'slow' | 'crash' | 'hang';
 
 export interface PipelineRequest {
   pipeline: PipelineName;

@@ -1,13 +1,11 @@
 import { z } from 'zod';
-import type { PipelineDeps, PipelineName, PipelineRequest, PipelineResult, ProgressSink } from '../pipelines/types.js';
+import { PIPELINE_NAMES } from '../pipelines/catalog.js';
+import type { PipelineDeps, PipelineRequest, PipelineResult, ProgressSink } from '../pipelines/types.js';
 import { stepViewSchema } from '../incident/types.js';
 
 /** What crosses Redis between the bot (producer) and a host's worker. Validated on both ends. */
-export const PIPELINES = ['capture', 'route', 'replay', 'auto', 'slow', 'crash', 'hang'] as const satisfies readonly PipelineName[];
-
-/** Steps that change the serving fleet or attach to it: only allowed users may start them. */
-// auto only reads what the server left on its host (logs, dumps, coredump files): no replay, no attach.
-export const INTRUSIVE_PIPELINES: ReadonlySet<PipelineName> = new Set(['replay', 'slow', 'crash', 'hang']);
+// Derived from the pipeline catalog: one list for the CLI, the job schema and Slack.
+export { INTRUSIVE_PIPELINES, PIPELINE_NAMES as PIPELINES } from '../pipelines/catalog.js';
 
 /** Where the bot shows this job in Slack; the worker only echoes it back in its progress. */
 export const slackTargetSchema = z.object({ channel: z.string(), threadTs: z.string().optional(), statusTs: z.string().optional() });
@@ -18,7 +16,7 @@ const serverRef = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { message: 'a 
 export const pipelineJobSchema = z.object({
   incidentId: z.string().regex(/^inc-[A-Za-z0-9._-]+$/),
   server: serverRef,
-  pipeline: z.enum(PIPELINES),
+  pipeline: z.enum(PIPELINE_NAMES),
   requestedBy: z.string(),
   /** When the incident was opened (incident.json's createdAt). */
   createdAt: z.string(),

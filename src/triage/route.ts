@@ -1,5 +1,5 @@
 import type { Evidence } from '../evidence/types.js';
-import { reportSchema, type Report } from './report.js';
+import { reportSchema, type Report } from '../contracts/report.js';
 import type { RouteContext, Rule, Verdict } from './rule.js';
 import { collectMoreCommands } from './next-commands.js';
 

@@ -1,5 +1,5 @@
 import type { Evidence } from '../evidence/types.js';
-import type { EvidenceRef, Facts, NextStep, ProblemClass } from './report.js';
+import type { EvidenceRef, Facts, NextStep, ProblemClass } from '../contracts/report.js';
 
 /** What the router knows about where the incident came from; used to fill in exact commands. */
 export interface RouteContext {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EMPTY_REGISTRY } from '../../src/config/servers.js';
 import { routeStep } from '../../src/pipelines/route-step.js';
-import { reportSchema } from '../../src/triage/report.js';
+import { reportSchema } from '../../src/contracts/report.js';
 import { sglangMetrics } from '../helpers/sglang-metrics.js';
 import { withTempDir } from '../helpers/tmp.js';
 

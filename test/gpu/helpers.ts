@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { FOLDER_RECOGNIZERS, RECOGNIZERS } from '../../src/evidence/registry.js';
 import { scanFolder } from '../../src/evidence/scan.js';
 import type { Evidence } from '../../src/evidence/types.js';
-import type { Report } from '../../src/triage/report.js';
+import type { Report } from '../../src/contracts/report.js';
 import { route } from '../../src/triage/route.js';
 import { RULES } from '../../src/triage/rules/index.js';
 

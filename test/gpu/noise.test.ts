@@ -8,7 +8,7 @@ import { parseNvidiaSmi } from '../../src/evidence/gpu/nvidia-smi.js';
 import { mainThreadOf, parsePythonStacks } from '../../src/evidence/gpu/python-stacks-parse.js';
 import { stallPointOf } from '../../src/evidence/gpu/python-stall.js';
 import { parseServerLog } from '../../src/evidence/gpu/server-log-parse.js';
-import { reportSchema } from '../../src/triage/report.js';
+import { reportSchema } from '../../src/contracts/report.js';
 import { HANDMADE, REAL, handmade, prng, real, routeSources, type Source } from './helpers.js';
 
 const PARSERS: Array<[string, (text: string) => unknown]> = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Report } from '../../src/triage/report.js';
+import type { Report } from '../../src/contracts/report.js';
 import { routeSources, subsets, type Source } from './helpers.js';
 
 /** Files of the real MoE crash that carry the signal; the tarball and nvidia-smi are noise here. */

@@ -20,7 +20,7 @@ describe('routes of other GPU incidents (hand-made fixtures)', () => {
   it('CPU-side scheduler exception on a single-rank server → debug-serving-fault with --debug-mode', async () => {
     const { report } = await routeSources(hm('cpu-exception-single-rank.log'), 22);
     expect(report.problemClass).toBe('crash');
-    expect(report.nextStep.skill).toBe('debug-serving-fault');
+    expect(report.nextStep.skill).toBe('fix-at-traceback');
     expect(report.facts).toMatchObject({ exceptionType: 'IndexError', singleRank: true, exceptionFrame: expect.stringContaining('process_batch_result_decode') });
     expect(report.nextStep.commands.some((c) => c.includes('--debug-mode') && c.includes('dev-only'))).toBe(true);
   });
@@ -108,7 +108,7 @@ describe('routes of other GPU incidents (hand-made fixtures)', () => {
     const text = (await handmade('cpu-exception-single-rank.log')).replace(/\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) TP0\] Scheduler hit/, '[$1 TP1] Scheduler hit') + '[2026-08-30 16:41:17 TP1] Decode batch, #running-req: 1, #token: 97, token usage: 0.01, cuda graph: True, gen throughput (token/s): 95.40, #queue-req: 0\n';
     const { report } = await routeSources([{ name: 'server.log', text }, { real: 'hang.stdout.txt' }, { real: 'rank1.cuda-gdb-attach.txt' }], 35);
     expect(report.problemClass).toBe('crash');
-    expect(report.nextStep.skill).toBe('debug-serving-fault');
+    expect(report.nextStep.skill).toBe('fix-at-traceback');
     expect(report.facts).toMatchObject({ exceptionType: 'IndexError', singleRank: false, exceptionRank: 'TP1' });
     expect(report.checked.some((c) => c.startsWith('also seen (hang'))).toBe(true);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Report } from '../../src/triage/report.js';
+import type { Report } from '../../src/contracts/report.js';
 import { HANG_FILES, routeSources, subsets } from './helpers.js';
 
 const BARE = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PipelineRunner } from '../../src/queue/jobs.js';
 import { TriageError } from '../../src/errors.js';
-import type { Report } from '../../src/triage/report.js';
+import type { Report } from '../../src/contracts/report.js';
 import { SLOW_REPORT } from '../templates/fixtures.js';
 
 export function reportRunner(options: { report?: Report; stepMs?: number; steps?: string[] } = {}): PipelineRunner & { calls: number } {

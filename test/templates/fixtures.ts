@@ -1,5 +1,5 @@
 import type { IncidentRecord } from '../../src/incident/types.js';
-import type { Report } from '../../src/triage/report.js';
+import type { Report } from '../../src/contracts/report.js';
 
 /** The TTFT-spike case study as the router reports it. */
 export const SLOW_REPORT: Report = {

@@ -1,23 +1,13 @@
 import type { PipelineName } from '../../pipelines/types.js';
-import type { Skill } from '../../triage/report.js';
-import { INTRUSIVE_PIPELINES } from '../../queue/jobs.js';
+import type { Skill } from '../../contracts/report.js';
+import { INTRUSIVE_PIPELINES, PIPELINE_FOR_SKILL } from '../../pipelines/catalog.js';
 import { ACTIONS } from '../../../templates/blocks.js';
 import { ephemeral } from '../replies.js';
 import { startedReply } from '../start-reply.js';
 import type { ButtonAction } from './types.js';
 
-/**
- * Which pipeline carries out a report's next skill. git-bisect needs a person to name the good
- * and bad builds, so it is answered with its commands instead of being run.
- */
-export const NEXT_PIPELINE: Record<Skill, PipelineName | null> = {
-  'collect-more': 'auto',
-  'debug-cuda-crash': 'crash',
-  'debug-distributed-hang': 'hang',
-  'llm-torch-profiler-analysis': 'slow',
-  'debug-serving-fault': 'replay',
-  'git-bisect': null,
-};
+/** Which pipeline carries out a report's next skill: the catalog's mapping. */
+export const NEXT_PIPELINE: Readonly<Record<Skill, PipelineName | null>> = PIPELINE_FOR_SKILL;
 
 /** "Run next step": start the pipeline the report routed to; intrusive ones are access-checked. */
 export const nextStepAction: ButtonAction = {

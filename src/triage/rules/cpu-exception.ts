@@ -1,4 +1,4 @@
-import type { Facts } from '../report.js';
+import type { Facts } from '../../contracts/report.js';
 import { PRIORITY, type Rule } from '../rule.js';
 import { inSchedulerPath } from '../../evidence/gpu/tracebacks.js';
 import { hasReplayEvidence } from './gpu-evidence/common.js';
@@ -45,7 +45,7 @@ export const cpuExceptionRule: Rule = {
       bestGuess: `A host-side Python bug in the scheduler${schedulerFrame ? ` (${schedulerFrame.function})` : ''}: ${tb.exceptionType} on this batch, no CUDA error involved.${singleRank ? '' : ' On a multi-rank server the other ranks then wait in their next collective; the exception is the cause.'}`,
       ruledOut: ['a CUDA kernel fault: no CUDA error or coredump in the evidence', 'out of memory: no allocation failure'],
       nextStep: {
-        skill: 'debug-serving-fault',
+        skill: 'fix-at-traceback',
         why: `Replay the trigger on a ${singleRank ? 'single-rank' : 'single-rank (if the model fits, else the same-size)'} clean target launched with --debug-mode (dev-only: never on production) to stop at the exception with the batch state.`,
         commands: debugModeCommands(ctx, hasReplayEvidence(evidence)),
       },

@@ -1,4 +1,4 @@
-import type { Facts } from '../report.js';
+import type { Facts } from '../../contracts/report.js';
 import { PRIORITY, type Rule } from '../rule.js';
 import { batchFact, hasReplayEvidence, replayFacts } from './gpu-evidence/common.js';
 import { cudaCrashCommands } from './gpu-evidence/commands.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { incidentPaths } from '../../incident/layout.js';
 import { routeCommand } from '../next-commands.js';
-import type { Facts } from '../report.js';
+import type { Facts } from '../../contracts/report.js';
 import { PRIORITY, type Rule } from '../rule.js';
 import { shq } from './gpu-evidence/common.js';
 

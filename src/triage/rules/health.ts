@@ -1,4 +1,4 @@
-import type { EvidenceRef } from '../report.js';
+import type { EvidenceRef } from '../../contracts/report.js';
 import { PRIORITY, type RouteContext, type Rule } from '../rule.js';
 import { captureCommand, saveAndReplaySteps } from '../next-commands.js';
 import { hangCollectionCommands } from './gpu-evidence/commands.js';

@@ -1,4 +1,4 @@
-import type { Facts } from '../report.js';
+import type { Facts } from '../../contracts/report.js';
 import { PRIORITY, type Rule } from '../rule.js';
 import { memcheckCommands } from './gpu-evidence/commands.js';
 

@@ -1,4 +1,4 @@
-import type { EvidenceRef, Facts } from '../report.js';
+import type { EvidenceRef, Facts } from '../../contracts/report.js';
 import { PRIORITY, type Rule } from '../rule.js';
 import { batchFact, describeBatch, hasReplayEvidence, lastPrefill } from './gpu-evidence/common.js';
 import { oomCommands } from './gpu-evidence/commands.js';
@@ -63,7 +63,7 @@ export const oomRule: Rule = {
         : `Capacity: activations for ${trigger ? `a ${trigger.batch.kind} batch of ${trigger.batch.newToken ?? '?'} new tokens` : 'the batch'} did not fit next to the KV cache pool and CUDA graphs.`,
       ruledOut: ['a hang: an OOM kills the batch; any stall after it is a consequence', 'a kernel bug: the allocator refused memory, no kernel faulted'],
       nextStep: {
-        skill: 'debug-serving-fault',
+        skill: 'fix-at-traceback',
         why: `Replay the trigger on a clean target and turn the capacity knobs one at a time (${knobs.map((k) => k.split(' ')[0]).join(', ')}) until it fits; keep the change that costs least throughput.`,
         commands: oomCommands(ctx, knobs, hasReplayEvidence(evidence)),
       },

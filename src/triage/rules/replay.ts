@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { ReplayEvidence } from '../../evidence/replay.js';
 import type { Evidence, EvidenceItem } from '../../evidence/types.js';
 import { replayCommand, routeCommand, startCleanTargetCommand } from '../next-commands.js';
-import type { Facts } from '../report.js';
+import type { Facts } from '../../contracts/report.js';
 import { hangCollectionCommands } from './gpu-evidence/commands.js';
 import { PRIORITY, type RouteContext, type Rule, type Verdict } from '../rule.js';
 

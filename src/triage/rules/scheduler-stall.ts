@@ -1,4 +1,4 @@
-import type { EvidenceRef, Facts } from '../report.js';
+import type { EvidenceRef, Facts } from '../../contracts/report.js';
 import { PRIORITY, type Rule } from '../rule.js';
 import { findCollectiveStall } from './gpu-evidence/collective.js';
 import { stallCollectionCommands } from './gpu-evidence/commands.js';

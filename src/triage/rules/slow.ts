@@ -1,5 +1,5 @@
 import type { Evidence } from '../../evidence/types.js';
-import type { EvidenceRef } from '../report.js';
+import type { EvidenceRef } from '../../contracts/report.js';
 import { PRIORITY, type RouteContext, type Rule, type Verdict } from '../rule.js';
 import { saveAndReplaySteps } from '../next-commands.js';
 import { bundleFile, incidentBundle, signalIn, type BundleItem } from './bundle-helpers.js';

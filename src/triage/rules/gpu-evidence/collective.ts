@@ -3,7 +3,7 @@ import { collectiveFromName, isNcclKernel, parseNcclKernel } from '../../../evid
 import type { NcclDivergence } from '../../../evidence/gpu/nccl-log.js';
 import { mainThreadOf } from '../../../evidence/gpu/python-stacks-parse.js';
 import { stallPointOf, type StallKind } from '../../../evidence/gpu/python-stall.js';
-import type { EvidenceRef } from '../../report.js';
+import type { EvidenceRef } from '../../../contracts/report.js';
 import { unique } from './common.js';
 import { buildIdentity, type ProcessIdentity } from './processes.js';
 

@@ -1,6 +1,6 @@
 import type { Evidence } from '../../../evidence/types.js';
 import { inSchedulerPath } from '../../../evidence/gpu/tracebacks.js';
-import type { EvidenceRef } from '../../report.js';
+import type { EvidenceRef } from '../../../contracts/report.js';
 import { findGpuFault } from './fault.js';
 
 /**

@@ -2,7 +2,7 @@ import type { Evidence } from '../../../evidence/types.js';
 import { sassAroundFault } from '../../../evidence/gpu/cuda-gdb-parse.js';
 import type { SanitizerError } from '../../../evidence/gpu/compute-sanitizer.js';
 import { bareKernelName } from '../../../evidence/gpu/kernel-names.js';
-import type { EvidenceRef } from '../../report.js';
+import type { EvidenceRef } from '../../../contracts/report.js';
 import { describeBatch, lastPrefill, type BatchRef } from './common.js';
 
 /**

@@ -1,5 +1,5 @@
 import { indexProducerFor } from '../../../evidence/gpu/kernel-names.js';
-import type { EvidenceRef } from '../../report.js';
+import type { EvidenceRef } from '../../../contracts/report.js';
 import type { GpuFault } from './fault.js';
 
 /**

@@ -4,12 +4,14 @@ import { z } from 'zod';
 export const PROBLEM_CLASSES = ['unhealthy', 'slow', 'crash', 'hang', 'wrong-output', 'regression', 'unknown'] as const;
 export type ProblemClass = (typeof PROBLEM_CLASSES)[number];
 
+/** SGLang's own skills (.claude/skills in sgl-project/sglang) first, then ours. */
 export const SKILLS = [
   'debug-cuda-crash',
   'debug-distributed-hang',
   'llm-torch-profiler-analysis',
-  'debug-serving-fault',
+  'kl-consistency-test',
   'git-bisect',
+  'fix-at-traceback',
   'collect-more',
 ] as const;
 export type Skill = (typeof SKILLS)[number];
@@ -34,7 +36,9 @@ export const factsSchema = z
     collective: z.string().optional(),
     divergentRank: z.number().int().optional(),
     dominantStage: z.string().optional(),
+    dominantKernel: z.string().optional(),
     triggerRequest: z.unknown().optional(),
+    /** 'crash' | 'hang' | 'slow' | 'inconclusive' | false (true: the server failed requests another way). */
     reproduced: z.union([z.boolean(), z.string()]).optional(),
   })
   .catchall(z.unknown());
