@@ -36,6 +36,10 @@ export interface PipelineRequest {
   timeoutS?: number;
   /** Replay: target URL override. */
   target?: string;
+  /** regression: the known-good and known-bad revisions (or build launch commands); run: run `git bisect` too. */
+  regression?: { good: string; bad: string; run?: boolean };
+  /** wrong-output: also send the greedy replay to production (intrusive, gated). */
+  compareProduction?: boolean;
 }
 
 export interface PipelineResult {
