@@ -10,6 +10,7 @@ import type { StepView } from '../incident/types.js';
 import type { Logger, PipelineDeps, PipelineRequest, StepProgress } from '../pipelines/types.js';
 import { MARK_JOB, markJobSchema, pipelineJobSchema, type JobProgress, type JobResult, type PipelineJobData, type PipelineRunner } from './jobs.js';
 import type { WorkerMetrics } from './metrics.js';
+import type { ResultPublisher } from './results-stream.js';
 
 export interface ProcessorDeps {
   host: string;
@@ -22,6 +23,8 @@ export interface ProcessorDeps {
   logger: Logger;
   /** Hard deadline of one attempt; the pipeline's own step deadlines sit inside it. */
   jobTimeoutMs: number;
+  /** The shared results stream the bots read (progress here; outcomes in worker.ts). */
+  results: ResultPublisher;
 }
 
 export type TriageProcessor = (job: Job, token: string | undefined, signal?: AbortSignal) => Promise<JobResult | { marked: string }>;
@@ -103,6 +106,7 @@ function progressRecorder(job: Job, data: PipelineJobData, attempt: number, deps
       .then(() =>
         Promise.all([
           job.updateProgress(payload),
+          deps.results.publish({ type: 'progress', host: deps.host, jobId: job.id ?? '', progress: payload }),
           deps.store.updateForJob(data.incidentId, job.id ?? '', { steps: snapshot }),
           deps.store.append(data.incidentId, stepEntry(progress, data.pipeline)),
         ]),

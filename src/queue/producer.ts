@@ -2,6 +2,7 @@ import { Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { MARK_JOB, markJobSchema, pipelineJobSchema, type MarkJobData, type PipelineJobData } from './jobs.js';
 import { queueNameFor } from './names.js';
+import { ResultPublisher } from './results-stream.js';
 
 export interface ProducerOptions {
   /** Shared, non-blocking connection (the bot's). */
@@ -24,8 +25,10 @@ export interface Enqueued {
 export class TriageProducer {
   private readonly queues = new Map<string, Queue>();
   private readonly jobOptions: JobsOptions;
+  private readonly results: ResultPublisher;
 
   constructor(private readonly options: ProducerOptions) {
+    this.results = new ResultPublisher({ redis: options.connection, prefix: options.prefix });
     this.jobOptions = {
       attempts: options.attempts,
       backoff: { type: 'exponential', delay: options.backoffMs },
@@ -57,7 +60,10 @@ export class TriageProducer {
       deduplication: { id: `${valid.incidentId}.${valid.pipeline}` },
     });
     const actual = job.id ?? jobId;
-    return { jobId: actual, joined: actual !== jobId };
+    const joined = actual !== jobId;
+    // The bots start the job's pickup watch from this event (a queued job no worker takes is reported).
+    if (!joined) await this.results.publish({ type: 'queued', host, jobId: actual, at: job.timestamp }).catch((err: unknown) => this.options.onError?.(err as Error));
+    return { jobId: actual, joined };
   }
 
   /** Tells the host to mark its incident.json resolved (the bot has no access to the host's disk). */

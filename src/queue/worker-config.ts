@@ -12,6 +12,8 @@ export const workerProcessEnvSchema = workerEnvSchema.extend({
   TRIAGE_MAX_STALLED: z.coerce.number().int().min(0).max(10).default(1),
   TRIAGE_JOB_TIMEOUT_S: z.coerce.number().positive().default(1800),
   TRIAGE_SHUTDOWN_GRACE_S: z.coerce.number().min(0).default(30),
+  /** How often the worker writes its heartbeat (the bot refuses work for a host without a fresh one). */
+  TRIAGE_HEARTBEAT_S: z.coerce.number().positive().max(60).default(5),
   /** Interface for /healthz and /metrics. */
   TRIAGE_LISTEN_HOST: z.string().default('0.0.0.0'),
 });

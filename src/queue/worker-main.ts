@@ -1,10 +1,11 @@
 /** `npm run worker`: the per-GPU-host worker. Wiring only; see worker-process.ts. */
-import { runPipeline } from '../pipelines/index.js';
 import { describeError } from '../errors.js';
+import { threadedRunner } from './thread-runner.js';
 import { startWorkerProcess } from './worker-process.js';
 
 try {
-  const worker = await startWorkerProcess(process.env, runPipeline);
+  // Each attempt runs the real runPipeline in a worker thread: parsing never blocks lock renewal.
+  const worker = await startWorkerProcess(process.env, threadedRunner());
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;

@@ -6,7 +6,7 @@ import type { PipelineRunner } from './jobs.js';
 import { createWorkerMetrics } from './metrics.js';
 import { queueLabel } from './names.js';
 import { startOpsServer } from './ops-server.js';
-import { blockingConnection } from './redis.js';
+import { blockingConnection, blockingOptions } from './redis.js';
 import { workerProcessEnvSchema } from './worker-config.js';
 import { createTriageWorker } from './worker.js';
 
@@ -47,6 +47,8 @@ export async function startWorkerProcess(env: Record<string, string | undefined>
     lockDurationMs: config.TRIAGE_LOCK_MS,
     stalledIntervalMs: config.TRIAGE_STALLED_INTERVAL_MS,
     maxStalledCount: config.TRIAGE_MAX_STALLED,
+    heartbeatMs: config.TRIAGE_HEARTBEAT_S * 1000,
+    eventsConnection: blockingOptions(config.REDIS_URL, `triage-worker-${config.TRIAGE_HOST}-events`),
   });
   await triage.worker.waitUntilReady();
   const ops = await startOpsServer({

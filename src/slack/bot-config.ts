@@ -17,6 +17,12 @@ export const botProcessEnvSchema = botEnvSchema.extend({
   /** How often missed results (a bot restart, a Slack outage) are looked for and posted. */
   TRIAGE_RECONCILE_S: z.coerce.number().int().min(1).default(60),
   TRIAGE_LISTEN_HOST: z.string().default('0.0.0.0'),
+  /** A job still queued this long (no worker took it) is reported in its thread. */
+  TRIAGE_PICKUP_WINDOW_S: z.coerce.number().int().min(1).default(120),
+  /** A host whose workers sent no heartbeat for this long gets no new jobs (0: do not check). */
+  TRIAGE_WORKER_MAX_AGE_S: z.coerce.number().int().min(0).default(30),
+  /** Bearer token Alertmanager sends to POST /alerts/alertmanager; unset: every alert is refused (401). */
+  TRIAGE_ALERT_TOKEN: z.string().min(16, { message: 'at least 16 characters: the bearer token of the Alertmanager webhook (http_config.authorization.credentials)' }).optional(),
 });
 export type BotProcessEnv = z.infer<typeof botProcessEnvSchema>;
 
@@ -40,6 +46,10 @@ export interface BotConfig {
   slackTimeoutMs: number;
   groupCacheMs: number;
   reconcileMs: number;
+  pickupWindowMs: number;
+  /** 0: no heartbeat check. */
+  workerMaxAgeMs: number;
+  alertToken?: string;
 }
 
 export function botConfigFromEnv(env: BotProcessEnv): BotConfig {
@@ -61,6 +71,9 @@ export function botConfigFromEnv(env: BotProcessEnv): BotConfig {
     slackTimeoutMs: env.SLACK_TIMEOUT_MS,
     groupCacheMs: env.TRIAGE_GROUP_CACHE_S * 1000,
     reconcileMs: env.TRIAGE_RECONCILE_S * 1000,
+    pickupWindowMs: env.TRIAGE_PICKUP_WINDOW_S * 1000,
+    workerMaxAgeMs: env.TRIAGE_WORKER_MAX_AGE_S * 1000,
+    ...(env.TRIAGE_ALERT_TOKEN ? { alertToken: env.TRIAGE_ALERT_TOKEN } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gpuHosts } from '../config/servers.js';
 import { startOpsServer, type OpsServer } from '../queue/ops-server.js';
+import { blockingConnection } from '../queue/redis.js';
 import { createSlackApp, type SlackApp } from './app.js';
 import type { BotDeps } from './deps.js';
 import { ResultRelay } from './relay.js';
@@ -29,15 +30,18 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     port = ops.port;
   }
   const results = new ResultPoster({ store: deps.store, poster: deps.poster, metrics: deps.metrics, logger: deps.logger, now: deps.now, updateIntervalMs: deps.config.updateIntervalMs });
+  const resultsConnection = blockingConnection(deps.config.redisUrl, `${deps.connectionName}-results`);
+  resultsConnection.on('error', (err) => deps.logger.warn('redis (results stream)', { err }));
   const relay = new ResultRelay({
-    hosts: gpuHosts(deps.registry),
-    redisUrl: deps.config.redisUrl,
+    connection: resultsConnection,
     prefix: deps.config.prefix,
     store: deps.store,
     producer: deps.producer,
     results,
     logger: deps.logger,
     reconcileMs: deps.config.reconcileMs,
+    pickupWindowMs: deps.config.pickupWindowMs,
+    now: () => deps.now().getTime(),
   });
   await relay.start();
   deps.logger.info('bot ready', { mode: slack.mode, port, hosts: gpuHosts(deps.registry) });

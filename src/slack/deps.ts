@@ -1,7 +1,9 @@
 import { webApi } from '@slack/bolt';
 import type { Redis } from 'ioredis';
-import type { Registry } from '../config/servers.js';
+import { gpuHosts, type Registry } from '../config/servers.js';
 import { IncidentStore } from '../incident/store.js';
+import { INCIDENT_STATUSES } from '../incident/types.js';
+import { readHeartbeats } from '../queue/heartbeat.js';
 import type { Logger } from '../pipelines/types.js';
 import { TriageProducer } from '../queue/producer.js';
 import { commandConnection } from '../queue/redis.js';
@@ -12,23 +14,28 @@ import { AuditLog } from './audit.js';
 import type { BotConfig } from './bot-config.js';
 import { CATALOG, COMMANDS } from './commands.js';
 import { IncidentService } from './incident-service.js';
+import { countIncidentStates, registerFleetMetrics } from './fleet-metrics.js';
 import { createBotMetrics } from './metrics.js';
 import { SlackPoster } from './poster.js';
+import { Preflight } from './preflight.js';
 
 export interface BotDeps extends SlackAppDeps {
   registry: Registry;
   redis: Redis;
   producer: TriageProducer;
+  /** Names this bot's Redis connections (`<name>`, `<name>-results`) in CLIENT LIST. */
+  connectionName: string;
 }
 
 /**
  * Builds everything the bot needs from its config, once. main.ts calls it with the real clock and
  * logger; tests call it the same way with a fake Slack URL and a unique Redis prefix.
  */
-export function buildBotDeps(config: BotConfig, registry: Registry, options: { logger: Logger; now?: () => Date; defaultMetrics?: boolean }): BotDeps {
+export function buildBotDeps(config: BotConfig, registry: Registry, options: { logger: Logger; now?: () => Date; defaultMetrics?: boolean; connectionName?: string }): BotDeps {
   const { logger } = options;
   const now = options.now ?? (() => new Date());
-  const redis = commandConnection(config.redisUrl, 'triage-bot');
+  const connectionName = options.connectionName ?? 'triage-bot';
+  const redis = commandConnection(config.redisUrl, connectionName);
   redis.on('error', (err) => logger.warn('redis', { err }));
   const metrics = createBotMetrics({ defaults: options.defaultMetrics ?? true });
   const slack = new webApi.WebClient(config.botToken, slackClientOptions(config, logger));
@@ -43,12 +50,34 @@ export function buildBotDeps(config: BotConfig, registry: Registry, options: { l
   });
   const access = new AccessControl({ access: registry.access, groupMembers: (g) => poster.usergroupMembers(g), cacheMs: config.groupCacheMs, now: () => now().getTime() });
   const audit = new AuditLog({ redis, key: store.keys.audit, logger });
+  const heartbeats = () => readHeartbeats(redis, config.prefix);
+  const preflight = new Preflight({
+    isMember: (channel) => poster.isMember(channel),
+    heartbeats,
+    workerMaxAgeMs: config.workerMaxAgeMs,
+    channelCacheMs: 60_000,
+    heartbeatCacheMs: 2000,
+    now: () => now().getTime(),
+    logger,
+  });
+  registerFleetMetrics(metrics.registry, {
+    hosts: gpuHosts(registry),
+    queueCounts: (host) => producer.queue(host).getJobCounts('waiting', 'active', 'delayed'),
+    heartbeats,
+    incidentStates: () => countIncidentStates(redis, store.keys, INCIDENT_STATUSES),
+    // With the check off, "up" still means a heartbeat within 30 s.
+    workerMaxAgeMs: config.workerMaxAgeMs || 30_000,
+    now: () => now().getTime(),
+    logger,
+  });
   const incidents = new IncidentService({ store, producer, poster, metrics, logger, now, dedupeWindowMs: config.dedupeWindowMs });
   return {
     config,
     registry,
     redis,
+    connectionName,
     producer,
+    preflight,
     store,
     incidents,
     access,

@@ -6,6 +6,7 @@ import type { CommandDeps, CommandResult, Invocation, SlashCommand } from './com
 import type { BotMetrics } from './metrics.js';
 import { parseInvocation } from './parse.js';
 import type { SlackPoster } from './poster.js';
+import type { Preflight } from './preflight.js';
 import { ephemeral, failure } from './replies.js';
 
 export interface DispatchDeps extends CommandDeps {
@@ -14,6 +15,12 @@ export interface DispatchDeps extends CommandDeps {
   metrics: BotMetrics;
   poster: SlackPoster;
   logger: Logger;
+  preflight: Preflight;
+}
+
+/** The `command` metric label: a known subcommand, else "unknown" (a typo must not mint a time series). */
+export function commandLabel(sub: string, commands: readonly SlashCommand[]): string {
+  return commands.some((c) => c.name === sub) ? sub : 'unknown';
 }
 
 /**
@@ -26,18 +33,21 @@ export function registerTriageCommand(app: App, deps: DispatchDeps): void {
     const started = performance.now();
     const inv = parseInvocation(command.text ?? '', { user: command.user_id, channel: command.channel_id, ...(context.retryNum !== undefined ? { retryNum: context.retryNum } : {}) });
     const handler = deps.commands.find((c) => c.name === inv.sub);
+    const label = commandLabel(inv.sub, deps.commands);
     const early = earlyAnswer(inv, handler, deps);
     if (early) {
       await ack(ackBody(early));
-      deps.metrics.ackSeconds.observe({ command: inv.sub }, (performance.now() - started) / 1000);
+      deps.metrics.ackSeconds.observe({ command: label }, (performance.now() - started) / 1000);
       await finish(deps, inv, early);
       return;
     }
     await ack();
-    deps.metrics.ackSeconds.observe({ command: inv.sub }, (performance.now() - started) / 1000);
+    deps.metrics.ackSeconds.observe({ command: label }, (performance.now() - started) / 1000);
     let result: CommandResult;
     try {
-      result = await (handler as SlashCommand).run(inv, deps);
+      // After the ack: can the bot post here, and does a worker serve the host? (cached, see preflight.ts)
+      const problem = await deps.preflight.check(inv.channel, await deps.preflight.hostFor(inv, deps));
+      result = problem ? ephemeral(problem.text, 'error', { detail: `preflight: ${problem.kind}` }) : await (handler as SlashCommand).run(inv, deps);
     } catch (err) {
       deps.logger.error('command failed', { sub: inv.sub, err });
       result = failure(err);
@@ -78,7 +88,7 @@ export async function answer(deps: Pick<DispatchDeps, 'poster' | 'logger'>, resp
 }
 
 async function finish(deps: DispatchDeps, inv: Invocation, result: CommandResult): Promise<void> {
-  deps.metrics.commands.inc({ command: inv.sub, outcome: result.outcome });
+  deps.metrics.commands.inc({ command: commandLabel(inv.sub, deps.commands), outcome: result.outcome });
   await deps.audit.record({
     at: deps.now().toISOString(),
     command: inv.sub,

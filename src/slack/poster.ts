@@ -50,6 +50,15 @@ export class SlackPoster {
     });
   }
 
+  /** Whether the bot is a member of the channel (conversations.info); a DM counts as one. */
+  isMember(channel: string): Promise<SlackResult<boolean>> {
+    return this.call('conversations.info', async () => {
+      const res = await this.client.conversations.info({ channel });
+      const c = res.channel as { is_member?: boolean; is_im?: boolean } | undefined;
+      return c?.is_im === true || c?.is_member !== false;
+    });
+  }
+
   usergroupMembers(usergroup: string): Promise<SlackResult<string[]>> {
     return this.call('usergroups.users.list', async () => {
       const res = await this.client.usergroups.users.list({ usergroup });

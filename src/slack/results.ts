@@ -120,6 +120,31 @@ export class ResultPoster {
     });
   }
 
+  /**
+   * A queued job no worker has taken within the window: say so in the thread, once per job, with
+   * what to do. The job stays queued and runs as soon as a worker of the host takes it.
+   */
+  async notPickedUp(host: string, job: Job, windowMs: number): Promise<void> {
+    const data = pipelineJobSchema.safeParse(job.data);
+    if (!data.success || !job.id) return;
+    const { store, poster, metrics } = this.deps;
+    const incident = await store.get(data.data.incidentId, { timeline: false });
+    if (!incident || incident.jobId !== job.id) return;
+    const claim = `unpicked:${job.id}`;
+    if (!(await store.claim(incident.id, claim))) return;
+    metrics.jobs.inc({ state: 'unpicked' });
+    const seconds = Math.round(windowMs / 1000);
+    const text =
+      `:hourglass_flowing_sand: No worker on \`${host}\` has picked up *${data.data.pipeline}* (\`${job.id}\`) within ${seconds} s; it is still queued. ` +
+      `Start the worker on that host (\`TRIAGE_HOST=${host} npm run worker\`) or check why it is down; the job runs as soon as a worker takes it.`;
+    const posted = await poster.post(data.data.slack?.channel ?? incident.channel, noteMessage(text), data.data.slack?.threadTs ?? incident.threadTs);
+    if (!posted.ok) {
+      await store.releaseClaim(incident.id, claim);
+      return;
+    }
+    await store.append(incident.id, { kind: 'queued', pipeline: data.data.pipeline, text: `not picked up by a worker of ${host} within ${seconds} s` });
+  }
+
   /** Sends whatever status redraws are pending (shutdown). */
   drain(): Promise<void> {
     return this.throttle.drain();

@@ -44,6 +44,9 @@ export function testBotConfig(overrides: Partial<BotConfig> & Pick<BotConfig, 'p
     slackTimeoutMs: 5000,
     groupCacheMs: 60_000,
     reconcileMs: 60_000,
+    pickupWindowMs: 600_000,
+    // Off unless a test turns it on: most tests queue jobs for hosts with no worker on purpose.
+    workerMaxAgeMs: 0,
     ...overrides,
   };
 }

@@ -70,6 +70,8 @@ export class FakeSlack {
   readonly violations: string[] = [];
   readonly acks: number[] = [];
   groups: Record<string, string[]>;
+  /** Channels the bot was never invited to: conversations.info says is_member false, posts fail not_in_channel. */
+  readonly notMemberOf = new Set<string>();
   private readonly faults = new Map<string, Fault[]>();
   private readonly responseUrls = new Map<string, { created: number; uses: number }>();
   private server?: Server;
@@ -191,7 +193,12 @@ export class FakeSlack {
         return { ok: true, url: 'https://fake.slack.test/', team: 'Fake', user: 'triage', team_id: 'T0TEST', user_id: 'U0BOT', bot_id: 'B0BOT' };
       case 'apps.connections.open':
         return this.socketUrl ? { ok: true, url: this.socketUrl } : { ok: false, error: 'socket_mode_not_enabled' };
+      case 'conversations.info': {
+        const id = String(args.channel);
+        return { ok: true, channel: { id, is_channel: true, is_member: !this.notMemberOf.has(id) } };
+      }
       case 'chat.postMessage': {
+        if (this.notMemberOf.has(String(args.channel))) return { ok: false, error: 'not_in_channel' };
         const problem = this.checkMessage(method, args);
         if (problem) return { ok: false, error: problem };
         const ts = this.nextTs();

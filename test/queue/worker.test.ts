@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue, QueueEvents, type Job } from 'bullmq';
+import clusterKeySlot from 'cluster-key-slot';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseRegistry } from '../../src/config/servers.js';
@@ -10,6 +11,7 @@ import { IncidentStore } from '../../src/incident/store.js';
 import type { PipelineJobData, PipelineRunner } from '../../src/queue/jobs.js';
 import { silentLogger } from '../../src/queue/json-logger.js';
 import { createWorkerMetrics } from '../../src/queue/metrics.js';
+import { queueNameFor } from '../../src/queue/names.js';
 import { TriageProducer } from '../../src/queue/producer.js';
 import { blockingConnection, commandConnection } from '../../src/queue/redis.js';
 import { createTriageWorker, type TriageWorker } from '../../src/queue/worker.js';
@@ -35,7 +37,7 @@ describe('host worker (real Redis, real BullMQ)', () => {
     workerRedis = blockingConnection(REDIS_URL, 'test-worker');
     store = new IncidentStore({ redis, prefix, now: () => new Date() });
     producer = new TriageProducer({ connection: redis, prefix, attempts: 3, backoffMs: 50 });
-    events = new QueueEvents('gpu-1', { connection: { host: '127.0.0.1', port: 6379 }, prefix });
+    events = new QueueEvents(queueNameFor('gpu-1'), { connection: { host: '127.0.0.1', port: 6379 }, prefix });
     await events.waitUntilReady();
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'triage-worker-'));
     metrics = createWorkerMetrics({ host: 'gpu-1', defaults: false });
@@ -192,10 +194,14 @@ describe('host worker (real Redis, real BullMQ)', () => {
     expect(file.timeline.at(-1)?.step).toBe('mark resolved');
   });
 
-  it('names queues <prefix>:<host> through the prefix option (BullMQ forbids ":" in names)', async () => {
+  it('names queues <prefix>:{<host>} through the prefix option (BullMQ forbids ":" in names), hash-tagged per host', async () => {
     await enqueue();
-    const keys = await redis.keys(`${prefix}:gpu-1:*`);
-    expect(keys).toEqual(expect.arrayContaining([`${prefix}:gpu-1:meta`]));
+    const keys = await redis.keys(`${prefix}:{gpu-1}:*`);
+    expect(keys).toEqual(expect.arrayContaining([`${prefix}:{gpu-1}:meta`, `${prefix}:{gpu-1}:events`]));
+    // Redis Cluster hashes only the {…} part (ioredis's own slot function): one slot per host queue,
+    // so BullMQ's multi-key scripts work, and different hosts land on different slots.
+    for (const key of keys) expect(clusterKeySlot(key)).toBe(clusterKeySlot(`${prefix}:{gpu-1}:wait`));
+    expect(clusterKeySlot(`${prefix}:{gpu-1}:wait`)).not.toBe(clusterKeySlot(`${prefix}:{gpu-2}:wait`));
     expect(() => new Queue('triage:gpu-1', { connection: redis })).toThrow(/cannot contain :/);
   });
 });
