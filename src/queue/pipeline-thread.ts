@@ -1,17 +1,16 @@
 /**
- * The body of one pipeline attempt's worker thread (see thread-runner.ts): loads the runner,
- * runs it with dependencies rebuilt from plain data, and posts progress, logs and the outcome.
+ * The body of a pipeline worker thread (see thread-runner.ts): loads the runner at once (so a
+ * spare thread is warm), then runs one attempt when told, with dependencies rebuilt from plain
+ * data, posting progress, logs and the outcome back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { TriageError } from '../errors.js';
-import type { Logger, PipelineRequest } from '../pipelines/types.js';
 import type { Registry } from '../config/servers.js';
+import type { Logger, PipelineRequest } from '../pipelines/types.js';
 import type { PipelineRunner } from './jobs.js';
 import type { ThreadMessage } from './thread-runner.js';
 
-interface ThreadInput {
-  entry: string;
-  exportName: string;
+interface RunInput {
   req: PipelineRequest;
   registry: Registry;
   env: Record<string, string | undefined>;
@@ -19,11 +18,8 @@ interface ThreadInput {
 }
 
 const port = parentPort!;
-const input = workerData as ThreadInput;
+const { entry, exportName } = workerData as { entry: string; exportName: string };
 const controller = new AbortController();
-port.on('message', (message: { type: string; reason?: string }) => {
-  if (message.type === 'abort') controller.abort(new TriageError('E_ABORTED', message.reason ?? 'aborted'));
-});
 
 function post(message: ThreadMessage): void {
   try {
@@ -40,18 +36,28 @@ const log =
     post({ type: 'log', level, msg, ...(fields ? { fields } : {}) });
 const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 
-try {
-  const mod = (await import(input.entry)) as Record<string, unknown>;
-  const run = mod[input.exportName] as PipelineRunner | undefined;
-  if (typeof run !== 'function') throw new TriageError('E_CONFIG', `${input.entry} exports no ${input.exportName}`);
-  const deps = { registry: input.registry, env: input.env, ...(input.toolEnv ? { toolEnv: input.toolEnv } : {}), now: () => new Date(), logger };
-  const result = await run(input.req, deps, controller.signal, (progress) => post({ type: 'progress', progress }));
-  post({ type: 'result', result });
-} catch (err) {
+function fail(err: unknown): void {
   const e = err instanceof Error ? err : new Error(String(err));
-  post({ type: 'error', error: { name: e.name, message: e.message, ...(isCoded(e) ? { code: e.code } : {}) } });
+  const code = (e as { code?: unknown }).code;
+  post({ type: 'error', error: { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) } });
 }
 
-function isCoded(e: Error): e is Error & { code: string } {
-  return typeof (e as { code?: unknown }).code === 'string';
-}
+const loading = import(entry).then((mod: Record<string, unknown>) => {
+  const run = mod[exportName];
+  if (typeof run !== 'function') throw new TriageError('E_CONFIG', `${entry} exports no ${exportName}`);
+  return run as PipelineRunner;
+});
+loading.then(() => post({ type: 'ready' }), () => undefined);
+
+port.on('message', (message: { type: string; reason?: string; input?: RunInput }) => {
+  if (message.type === 'abort') controller.abort(new TriageError('E_ABORTED', message.reason ?? 'aborted'));
+  if (message.type !== 'run' || !message.input) return;
+  const input = message.input;
+  loading
+    .then((run) => {
+      post({ type: 'started' });
+      const deps = { registry: input.registry, env: input.env, ...(input.toolEnv ? { toolEnv: input.toolEnv } : {}), now: () => new Date(), logger };
+      return run(input.req, deps, controller.signal, (progress) => post({ type: 'progress', progress }));
+    })
+    .then((result) => post({ type: 'result', result }), fail);
+});

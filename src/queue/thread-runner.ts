@@ -5,6 +5,8 @@ import type { PipelineRunner } from './jobs.js';
 
 /** What the pipeline thread posts back (src/queue/pipeline-thread.ts). */
 export type ThreadMessage =
+  | { type: 'ready' }
+  | { type: 'started' }
   | { type: 'progress'; progress: StepProgress }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; fields?: Record<string, unknown> }
   | { type: 'result'; result: PipelineResult }
@@ -14,37 +16,60 @@ export interface ThreadRunnerOptions {
   /** Module that exports the runner (default: the product's runPipeline in src/pipelines). */
   entry?: URL;
   exportName?: string;
-  /** After the signal fires, how long the pipeline may take to stop by itself before its thread is killed. */
+  /** After the signal fires, how long a started pipeline may take to stop by itself (its managed target, say) before its thread is killed. */
   abortGraceMs?: number;
-  /** V8 heap cap of the thread: a memory bomb ends the attempt, not the worker. */
+  /** V8 heap cap of each thread: a memory bomb ends the attempt, not the worker. */
   maxHeapMb?: number;
 }
+
+export type ThreadedRunner = PipelineRunner & { close(): Promise<void> };
 
 // Under tsx (dev, tests) the sources are .ts; in dist they are .js.
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 /**
- * Runs each pipeline attempt in a worker thread. CPU-heavy parsing (a 512 KiB log line through a
- * regex, a huge pickle) then never blocks the worker's event loop, which renews BullMQ's job
- * locks, serves the other jobs on the host and answers /healthz. The thread gets the job's
- * AbortSignal as a message; a thread too busy to notice is terminated after abortGraceMs, so the
- * attempt's deadline holds even for code that never yields.
+ * Runs each pipeline attempt in a worker thread of its own. CPU-heavy parsing (a 512 KiB log line
+ * through a regex, a huge pickle) then never blocks the worker's event loop, which renews BullMQ's
+ * job locks, runs the host's other jobs and answers /healthz. The job's AbortSignal reaches the
+ * thread as a message; a thread too busy to notice is terminated after abortGraceMs, so the
+ * attempt's deadline holds even for code that never yields. One spare thread is kept loaded
+ * (imports done), so an attempt does not wait for the pipeline's module graph to load.
  */
-export function threadedRunner(options: ThreadRunnerOptions = {}): PipelineRunner {
+export function threadedRunner(options: ThreadRunnerOptions = {}): ThreadedRunner {
   const entry = options.entry ?? new URL(`../pipelines/index${EXT}`, import.meta.url);
   const exportName = options.exportName ?? 'runPipeline';
   const graceMs = options.abortGraceMs ?? 5000;
-  return (req, deps, signal, onProgress) =>
+  let spare: Worker | undefined;
+  let closed = false;
+  const spawn = (): Worker => {
+    const body = new URL(`./pipeline-thread${EXT}`, import.meta.url);
+    // From sources (dev, tests) the thread registers tsx's loader itself: Node 20 applies a
+    // parent's `--import tsx` hooks to no worker thread. dist/ runs plain .js.
+    const script = EXT === '.ts' ? `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(body.href)}); })` : body;
+    const thread = new Worker(script, {
+      eval: EXT === '.ts',
+      workerData: { entry: entry.href, exportName },
+      ...(options.maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb } } : {}),
+    });
+    // A spare never keeps the process alive; a thread running a job does (ref() in run).
+    thread.unref();
+    thread.on('error', () => undefined);
+    return thread;
+  };
+  // Warm from the start: the first job does not wait for a cold thread either.
+  spare = spawn();
+  const take = (): Worker => {
+    const thread = spare ?? spawn();
+    spare = closed ? undefined : spawn();
+    return thread;
+  };
+
+  const run: PipelineRunner = (req, deps, signal, onProgress) =>
     new Promise<PipelineResult>((resolve, reject) => {
-      const thread = new Worker(new URL(`./pipeline-thread${EXT}`, import.meta.url), {
-        workerData: { entry: entry.href, exportName, req, registry: deps.registry, env: deps.env, ...(deps.toolEnv ? { toolEnv: deps.toolEnv } : {}) },
-        // A .ts thread needs tsx's loader; Node passes the parent's execArgv on, vitest's has none.
-        ...(EXT === '.ts' && !process.execArgv.some((a) => a.includes('tsx')) ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
-        ...(options.maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb } } : {}),
-        stdout: false,
-        stderr: false,
-      });
+      const thread = take();
+      thread.ref();
       let settled = false;
+      let started = false;
       let killTimer: NodeJS.Timeout | undefined;
       const finish = (fn: () => void) => {
         if (settled) return;
@@ -54,17 +79,21 @@ export function threadedRunner(options: ThreadRunnerOptions = {}): PipelineRunne
         fn();
         void thread.terminate();
       };
+      const aborted = (why: string) => new TriageError('E_ABORTED', why, { cause: signal.reason });
       const onAbort = () => {
+        // Not started yet: nothing to clean up, end it now.
+        if (!started) return finish(() => reject(aborted('pipeline cancelled before it started')));
         thread.postMessage({ type: 'abort', reason: String(signal.reason ?? 'aborted') });
-        killTimer = setTimeout(() => {
-          finish(() => reject(new TriageError('E_ABORTED', `pipeline thread did not stop within ${graceMs} ms of being cancelled; killed`, { cause: signal.reason })));
-        }, graceMs);
+        killTimer = setTimeout(() => finish(() => reject(aborted(`pipeline thread did not stop within ${graceMs} ms of being cancelled; killed`))), graceMs);
         killTimer.unref();
       };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
       thread.on('message', (message: ThreadMessage) => {
         switch (message.type) {
+          case 'ready':
+            return;
+          case 'started':
+            started = true;
+            return;
           case 'progress':
             onProgress(message.progress);
             return;
@@ -79,7 +108,18 @@ export function threadedRunner(options: ThreadRunnerOptions = {}): PipelineRunne
       });
       thread.on('error', (err) => finish(() => reject(isOutOfMemory(err) ? new TriageError('E_LIMIT', `pipeline ran out of its ${options.maxHeapMb} MB heap: ${err.message}`, { cause: err }) : err)));
       thread.on('exit', (code) => finish(() => reject(new TriageError('E_SUBPROCESS', `pipeline thread exited (${code}) without a result`))));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      thread.postMessage({ type: 'run', input: { req, registry: deps.registry, env: deps.env, ...(deps.toolEnv ? { toolEnv: deps.toolEnv } : {}) } });
     });
+
+  return Object.assign(run, {
+    async close() {
+      closed = true;
+      await spare?.terminate();
+      spare = undefined;
+    },
+  });
 }
 
 function reviveError(error: { name: string; message: string; code?: string }): Error {

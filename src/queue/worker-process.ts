@@ -65,6 +65,7 @@ export async function startWorkerProcess(env: Record<string, string | undefined>
       logger.info('worker stopping');
       await triage.close(config.TRIAGE_SHUTDOWN_GRACE_S * 1000);
       await ops.close();
+      await (runPipeline as { close?: () => Promise<void> }).close?.();
       redis.disconnect();
       logger.info('worker stopped');
     },

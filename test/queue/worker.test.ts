@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue, QueueEvents, type Job } from 'bullmq';
-import clusterKeySlot from 'cluster-key-slot';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseRegistry } from '../../src/config/servers.js';
@@ -205,3 +204,16 @@ describe('host worker (real Redis, real BullMQ)', () => {
     expect(() => new Queue('triage:gpu-1', { connection: redis })).toThrow(/cannot contain :/);
   });
 });
+
+/** Redis Cluster's key slot: CRC16/XMODEM of the hash tag (the first non-empty {…}) or of the key, mod 16384. */
+function clusterKeySlot(key: string): number {
+  const open = key.indexOf('{');
+  const close = open >= 0 ? key.indexOf('}', open + 1) : -1;
+  const tag = close > open + 1 ? key.slice(open + 1, close) : key;
+  let crc = 0;
+  for (const byte of Buffer.from(tag)) {
+    crc ^= byte << 8;
+    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}
