@@ -57,13 +57,23 @@ export const accessSchema = z.strictObject({
   intrusiveGroups: z.array(z.string()).default([]),
 });
 
+/** Alertmanager webhook → incidents (POST /alerts/alertmanager on the bot's port). */
+export const alertsSchema = z.strictObject({
+  /** Slack channel id (C…) where alert-opened incidents get their thread. */
+  channel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, { message: 'a Slack channel id such as C0123456789 (not a #name)' }),
+  /** The alert label that names a registered server; alerts without it, or naming another server, are never captured. */
+  serverLabel: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { message: 'a Prometheus label name such as server' }).default('server'),
+});
+
 export const registrySchema = z.strictObject({
   servers: z.record(serverName, serverSchema),
   access: accessSchema.default({ channels: [], intrusiveUsers: [], intrusiveGroups: [] }),
+  alerts: alertsSchema.optional(),
 });
 
 export type ServerEntry = z.infer<typeof serverSchema>;
 export type AccessConfig = z.infer<typeof accessSchema>;
+export type AlertsConfig = z.infer<typeof alertsSchema>;
 export type Registry = z.infer<typeof registrySchema>;
 export type NamedServer = ServerEntry & { name: string };
 

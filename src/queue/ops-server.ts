@@ -7,10 +7,14 @@ export interface HealthReport {
   checks: Record<string, boolean | string>;
 }
 
-/** GET /healthz → 200 when healthy, 503 when not; GET /metrics → Prometheus text. */
-export function opsRequestHandler(registry: Registry, health: () => HealthReport) {
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** GET /healthz → 200 when healthy, 503 when not; GET /metrics → Prometheus text; `posts`: extra POST routes. */
+export function opsRequestHandler(registry: Registry, health: () => HealthReport, posts: Record<string, RouteHandler> = {}) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const post = posts[path];
+    if (req.method === 'POST' && post) return post(req, res);
     if (req.method === 'GET' && path === '/healthz') {
       const report = health();
       res.writeHead(report.ok ? 200 : 503, { 'content-type': 'application/json' });
@@ -41,8 +45,8 @@ export interface OpsServer {
 }
 
 /** The worker's (and the Socket Mode bot's) small observability server. */
-export async function startOpsServer(options: { host: string; port: number; registry: Registry; health: () => HealthReport }): Promise<OpsServer> {
-  const server = createServer(opsRequestHandler(options.registry, options.health));
+export async function startOpsServer(options: { host: string; port: number; registry: Registry; health: () => HealthReport; posts?: Record<string, RouteHandler> }): Promise<OpsServer> {
+  const server = createServer(opsRequestHandler(options.registry, options.health, options.posts));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());

@@ -1,7 +1,9 @@
 import { App, HTTPReceiver, SocketModeReceiver, type webApi } from '@slack/bolt';
 import type { Logger } from '../pipelines/types.js';
-import { opsRequestHandler, type HealthReport } from '../queue/ops-server.js';
+import { opsRequestHandler, type HealthReport, type RouteHandler } from '../queue/ops-server.js';
 import { registerActions } from './actions/index.js';
+import type { AlertIncidents } from './alerts/alert-incidents.js';
+import { ALERTS_PATH, alertmanagerHandler } from './alerts/receiver.js';
 import type { BotConfig } from './bot-config.js';
 import { boltLogger } from './bolt-logger.js';
 import { registerTriageCommand, type DispatchDeps } from './dispatcher.js';
@@ -10,6 +12,12 @@ export interface SlackAppDeps extends DispatchDeps {
   config: BotConfig;
   logger: Logger;
   health: () => HealthReport;
+  alerts: AlertIncidents;
+}
+
+/** POST routes beside Slack's on the bot's HTTP port (and on the ops port in Socket Mode). */
+export function botPostRoutes(deps: Pick<SlackAppDeps, 'config' | 'alerts' | 'logger'>): Record<string, RouteHandler> {
+  return { [ALERTS_PATH]: alertmanagerHandler({ token: deps.config.alertToken, alerts: deps.alerts, logger: deps.logger }) };
 }
 
 export interface SlackApp {
@@ -39,6 +47,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   const logger = boltLogger(deps.logger);
   const clientOptions = slackClientOptions(config, deps.logger);
   const ops = opsRequestHandler(deps.metrics.registry, deps.health);
+  const posts = botPostRoutes(deps);
   const receiver = config.appToken
     ? new SocketModeReceiver({ appToken: config.appToken, logger, installerOptions: { clientOptions } })
     : new HTTPReceiver({
@@ -48,6 +57,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
         customRoutes: [
           { path: '/healthz', method: 'GET', handler: ops },
           { path: '/metrics', method: 'GET', handler: ops },
+          ...Object.entries(posts).map(([path, handler]) => ({ path, method: 'POST', handler })),
         ],
       });
   // No conversation store: nothing here reads Bolt's per-conversation state, and it costs every request.

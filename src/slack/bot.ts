@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { gpuHosts } from '../config/servers.js';
 import { startOpsServer, type OpsServer } from '../queue/ops-server.js';
 import { blockingConnection } from '../queue/redis.js';
-import { createSlackApp, type SlackApp } from './app.js';
+import { botPostRoutes, createSlackApp, type SlackApp } from './app.js';
 import type { BotDeps } from './deps.js';
 import { ResultRelay } from './relay.js';
 import { ResultPoster } from './results.js';
@@ -26,7 +26,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     port = (server.address() as AddressInfo).port;
   } else {
     await slack.app.start();
-    ops = await startOpsServer({ host: deps.config.listenHost, port: deps.config.port, registry: deps.metrics.registry, health: deps.health });
+    ops = await startOpsServer({ host: deps.config.listenHost, port: deps.config.port, registry: deps.metrics.registry, health: deps.health, posts: botPostRoutes(deps) });
     port = ops.port;
   }
   const results = new ResultPoster({ store: deps.store, poster: deps.poster, metrics: deps.metrics, logger: deps.logger, now: deps.now, updateIntervalMs: deps.config.updateIntervalMs });

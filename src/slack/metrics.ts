@@ -32,6 +32,12 @@ export function createBotMetrics(options: { defaults?: boolean } = {}) {
       labelNames: ['state'] as const,
       registers: [registry],
     }),
+    alerts: new Counter({
+      name: 'triage_alerts_total',
+      help: 'Alertmanager alerts received, by outcome (opened, joined, repeated, resolved, unregistered, unmatched, refused)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     jobSeconds: new Histogram({
       name: 'triage_job_duration_seconds',
       help: 'From enqueue to the job finishing, by pipeline and outcome',
