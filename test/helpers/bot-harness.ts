@@ -98,7 +98,8 @@ export async function startHarness(options: {
   const fake = await new FakeSlack({ botToken: BOT_TOKEN, appToken: APP_TOKEN, ...options.fake }).start();
   if (options.socketMode) await fake.startSocketMode();
   const config = testBotConfig({ prefix, redisUrl, slackApiUrl: fake.apiUrl, ...(options.socketMode ? { appToken: APP_TOKEN } : {}), ...options.config });
-  const deps = buildBotDeps(config, registry, { logger: testLogger('bot'), defaultMetrics: false });
+  // Named per harness, so a test can count this bot's Redis connections in CLIENT LIST.
+  const deps = buildBotDeps(config, registry, { logger: testLogger('bot'), defaultMetrics: false, connectionName: `bot-${prefix}` });
   const workerRedis = blockingConnection(redisUrl, 'test-worker');
   workerRedis.on('error', () => undefined);
   const store = new IncidentStore({ redis: workerRedis, prefix, now: () => new Date() });
