@@ -1,39 +1,67 @@
+import { pino, type DestinationStream, type Logger as Pino } from 'pino';
 import type { Logger } from '../pipelines/types.js';
+import { redactText, redactValue } from '../sglang/redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface JsonLoggerOptions {
   level?: LogLevel;
   /** Fields put on every line (process name, host). */
   base?: Record<string, unknown>;
-  /** Where lines go; defaults to stderr so stdout stays free. */
+  /** Where lines go; default stderr (asynchronously, so a slow reader never blocks the event loop). */
   write?: (line: string) => void;
   now?: () => Date;
 }
 
-/** Structured logs: one JSON object per line, `msg` + `level` + `time` + fields. */
-export function createJsonLogger(options: JsonLoggerOptions = {}): Logger & { child(fields: Record<string, unknown>): Logger } {
-  const min = RANK[options.level ?? 'info'];
-  const write = options.write ?? ((line: string) => process.stderr.write(line));
+export type JsonLogger = Logger & { child(fields: Record<string, unknown>): JsonLogger };
+
+/**
+ * Keys pino censors wherever they sit (one level deep, and in request headers): the library's own
+ * guard. Values under any secret-looking key, and secrets inside strings (tokens, bearer headers,
+ * key=value pairs, URL passwords), are redacted before pino sees them (src/sglang/redact.ts).
+ */
+export const REDACT_PATHS = ['token', 'password', 'secret', 'authorization', 'botToken', 'appToken', 'signingSecret', 'alertToken', '*.token', '*.password', '*.secret', '*.authorization', '*.botToken', '*.appToken', '*.signingSecret', '*.alertToken', 'headers.authorization', 'headers.cookie', '*.headers.authorization', '*.headers.cookie'];
+
+/**
+ * Structured logs through pino: one JSON object per line, `time` (ISO) + `level` (its name) +
+ * `msg` + the base fields + the line's fields; no pid or hostname. Errors keep their name,
+ * message and code.
+ */
+export function createJsonLogger(options: JsonLoggerOptions = {}): JsonLogger {
   const now = options.now ?? (() => new Date());
-  const base = options.base ?? {};
-  const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
-    if (RANK[level] < min) return;
-    write(`${JSON.stringify({ time: now().toISOString(), level, msg, ...base, ...serialise(fields) })}\n`);
+  const destination: DestinationStream = options.write ? { write: options.write } : pino.destination({ dest: 2, sync: false });
+  const root = pino(
+    {
+      level: options.level ?? 'info',
+      base: options.base ? (redactValue(options.base) as Record<string, unknown>) : null,
+      messageKey: 'msg',
+      timestamp: () => `,"time":"${now().toISOString()}"`,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACT_PATHS, censor: '<redacted>' },
+      // Errors are already plain {name, message, code} (serialise below): no stack traces in the log stream.
+      serializers: { err: (value: unknown) => value },
+    },
+    destination,
+  );
+  return wrap(root);
+}
+
+function wrap(log: Pino): JsonLogger {
+  const emit = (level: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
+    if (!log.isLevelEnabled(level)) return;
+    log[level](fields ? (redactValue(serialise(fields)) as Record<string, unknown>) : {}, redactText(msg));
   };
   return {
-    debug: (msg, fields) => emit('debug', msg, fields),
-    info: (msg, fields) => emit('info', msg, fields),
-    warn: (msg, fields) => emit('warn', msg, fields),
-    error: (msg, fields) => emit('error', msg, fields),
-    child: (fields) => createJsonLogger({ ...options, base: { ...base, ...fields } }),
+    debug: emit('debug'),
+    info: emit('info'),
+    warn: emit('warn'),
+    error: emit('error'),
+    child: (fields) => wrap(log.child(redactValue(serialise(fields)) as Record<string, unknown>)),
   };
 }
 
-/** Errors do not survive JSON.stringify; keep their message and code. */
-function serialise(fields: Record<string, unknown> | undefined): Record<string, unknown> {
-  if (!fields) return {};
+/** Errors do not survive JSON.stringify; keep their name, message and code. */
+function serialise(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
     out[k] = v instanceof Error ? { name: v.name, message: v.message, code: (v as { code?: unknown }).code } : v;

@@ -20,6 +20,11 @@ export function spawnBot(env: Record<string, string>, nodeArgs: string[] = []): 
   return spawnEntry('src/slack/main.ts', 'bot ready', env, nodeArgs);
 }
 
+/** Any script of the repository that logs a JSON "<readyMsg>" line on stderr when it is up (bench references). */
+export function spawnScript(file: string, readyMsg: string, env: Record<string, string>, nodeArgs: string[] = []): WorkerChild {
+  return spawnEntry(file, readyMsg, env, nodeArgs);
+}
+
 function spawnEntry(file: string, readyMsg: string, env: Record<string, string>, nodeArgs: string[] = []): WorkerChild {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file], {
     cwd: REPO_ROOT,
