@@ -1,7 +1,7 @@
 /**
  * The body of a pipeline worker thread (see thread-runner.ts): loads the runner at once (so a
- * spare thread is warm), then runs one attempt when told, with dependencies rebuilt from plain
- * data, posting progress, logs and the outcome back.
+ * thread is warm before its first job), then runs attempts one at a time when told, with
+ * dependencies rebuilt from plain data, posting progress, logs and the outcome back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { TriageError } from '../errors.js';
@@ -19,7 +19,7 @@ interface RunInput {
 
 const port = parentPort!;
 const { entry, exportName } = workerData as { entry: string; exportName: string };
-const controller = new AbortController();
+let controller = new AbortController();
 
 function post(message: ThreadMessage): void {
   try {
@@ -53,11 +53,14 @@ port.on('message', (message: { type: string; reason?: string; input?: RunInput }
   if (message.type === 'abort') controller.abort(new TriageError('E_ABORTED', message.reason ?? 'aborted'));
   if (message.type !== 'run' || !message.input) return;
   const input = message.input;
+  // Each attempt has a signal of its own.
+  controller = new AbortController();
+  const { signal } = controller;
   loading
     .then((run) => {
       post({ type: 'started' });
       const deps = { registry: input.registry, env: input.env, ...(input.toolEnv ? { toolEnv: input.toolEnv } : {}), now: () => new Date(), logger };
-      return run(input.req, deps, controller.signal, (progress) => post({ type: 'progress', progress }));
+      return run(input.req, deps, signal, (progress) => post({ type: 'progress', progress }));
     })
     .then((result) => post({ type: 'result', result }), fail);
 });

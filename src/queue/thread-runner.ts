@@ -3,7 +3,7 @@ import { TriageError, ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { PipelineResult, StepProgress } from '../pipelines/types.js';
 import type { PipelineRunner } from './jobs.js';
 
-/** What the pipeline thread posts back (src/queue/pipeline-thread.ts). */
+/** What a pipeline thread posts back (src/queue/pipeline-thread.ts). */
 export type ThreadMessage =
   | { type: 'ready' }
   | { type: 'started' }
@@ -20,6 +20,8 @@ export interface ThreadRunnerOptions {
   abortGraceMs?: number;
   /** V8 heap cap of each thread: a memory bomb ends the attempt, not the worker. */
   maxHeapMb?: number;
+  /** Loaded threads kept for the next attempts (one per concurrent job is plenty). */
+  maxIdle?: number;
 }
 
 export type ThreadedRunner = PipelineRunner & { close(): Promise<void> };
@@ -28,19 +30,22 @@ export type ThreadedRunner = PipelineRunner & { close(): Promise<void> };
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 /**
- * Runs each pipeline attempt in a worker thread of its own. CPU-heavy parsing (a 512 KiB log line
- * through a regex, a huge pickle) then never blocks the worker's event loop, which renews BullMQ's
- * job locks, runs the host's other jobs and answers /healthz. The job's AbortSignal reaches the
- * thread as a message; a thread too busy to notice is terminated after abortGraceMs, so the
- * attempt's deadline holds even for code that never yields. One spare thread is kept loaded
- * (imports done), so an attempt does not wait for the pipeline's module graph to load.
+ * Runs each pipeline attempt in a worker thread. CPU-heavy parsing (a 512 KiB log line through a
+ * regex, a huge pickle) then never blocks the worker's event loop, which renews BullMQ's job
+ * locks, runs the host's other jobs and answers /healthz. The job's AbortSignal reaches the thread
+ * as a message; a thread too busy to notice is terminated after abortGraceMs, so the attempt's
+ * deadline holds even for code that never yields. Threads are loaded once (one is warm from the
+ * start) and reused by later attempts; a killed or crashed one is replaced.
  */
 export function threadedRunner(options: ThreadRunnerOptions = {}): ThreadedRunner {
   const entry = options.entry ?? new URL(`../pipelines/index${EXT}`, import.meta.url);
   const exportName = options.exportName ?? 'runPipeline';
   const graceMs = options.abortGraceMs ?? 5000;
-  let spare: Worker | undefined;
+  const maxIdle = options.maxIdle ?? 4;
+  const idle: Worker[] = [];
+  const all = new Set<Worker>();
   let closed = false;
+
   const spawn = (): Worker => {
     const body = new URL(`./pipeline-thread${EXT}`, import.meta.url);
     // From sources (dev, tests) the thread registers tsx's loader itself: Node 20 applies a
@@ -51,43 +56,54 @@ export function threadedRunner(options: ThreadRunnerOptions = {}): ThreadedRunne
       workerData: { entry: entry.href, exportName },
       ...(options.maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb } } : {}),
     });
-    // A spare never keeps the process alive; a thread running a job does (ref() in run).
+    all.add(thread);
+    // An idle thread never keeps the process alive; one running a job does (ref() in run).
     thread.unref();
-    thread.on('error', () => undefined);
+    const forget = () => {
+      all.delete(thread);
+      const at = idle.indexOf(thread);
+      if (at >= 0) idle.splice(at, 1);
+    };
+    thread.on('error', forget);
+    thread.on('exit', forget);
     return thread;
+  };
+  const release = (thread: Worker, reusable: boolean) => {
+    thread.unref();
+    if (reusable && !closed && idle.length < maxIdle && all.has(thread)) idle.push(thread);
+    else void thread.terminate();
   };
   // Warm from the start: the first job does not wait for a cold thread either.
-  spare = spawn();
-  const take = (): Worker => {
-    const thread = spare ?? spawn();
-    spare = closed ? undefined : spawn();
-    return thread;
-  };
+  idle.push(spawn());
 
   const run: PipelineRunner = (req, deps, signal, onProgress) =>
     new Promise<PipelineResult>((resolve, reject) => {
-      const thread = take();
+      if (closed) return reject(new TriageError('E_ABORTED', 'the pipeline runner is closed'));
+      const thread = idle.pop() ?? spawn();
       thread.ref();
       let settled = false;
       let started = false;
       let killTimer: NodeJS.Timeout | undefined;
-      const finish = (fn: () => void) => {
+      const finish = (reusable: boolean, fn: () => void) => {
         if (settled) return;
         settled = true;
         if (killTimer) clearTimeout(killTimer);
         signal.removeEventListener('abort', onAbort);
+        thread.off('message', onMessage);
+        thread.off('error', onError);
+        thread.off('exit', onExit);
+        release(thread, reusable);
         fn();
-        void thread.terminate();
       };
       const aborted = (why: string) => new TriageError('E_ABORTED', why, { cause: signal.reason });
       const onAbort = () => {
-        // Not started yet: nothing to clean up, end it now.
-        if (!started) return finish(() => reject(aborted('pipeline cancelled before it started')));
+        // Not started yet: nothing to clean up; the thread may take the next job.
+        if (!started) return finish(false, () => reject(aborted('pipeline cancelled before it started')));
         thread.postMessage({ type: 'abort', reason: String(signal.reason ?? 'aborted') });
-        killTimer = setTimeout(() => finish(() => reject(aborted(`pipeline thread did not stop within ${graceMs} ms of being cancelled; killed`))), graceMs);
+        killTimer = setTimeout(() => finish(false, () => reject(aborted(`pipeline thread did not stop within ${graceMs} ms of being cancelled; killed`))), graceMs);
         killTimer.unref();
       };
-      thread.on('message', (message: ThreadMessage) => {
+      const onMessage = (message: ThreadMessage) => {
         switch (message.type) {
           case 'ready':
             return;
@@ -101,13 +117,16 @@ export function threadedRunner(options: ThreadRunnerOptions = {}): ThreadedRunne
             deps.logger[message.level](message.msg, message.fields);
             return;
           case 'result':
-            return finish(() => resolve(message.result));
+            return finish(!signal.aborted, () => resolve(message.result));
           case 'error':
-            return finish(() => reject(reviveError(message.error)));
+            return finish(!signal.aborted, () => reject(reviveError(message.error)));
         }
-      });
-      thread.on('error', (err) => finish(() => reject(isOutOfMemory(err) ? new TriageError('E_LIMIT', `pipeline ran out of its ${options.maxHeapMb} MB heap: ${err.message}`, { cause: err }) : err)));
-      thread.on('exit', (code) => finish(() => reject(new TriageError('E_SUBPROCESS', `pipeline thread exited (${code}) without a result`))));
+      };
+      const onError = (err: Error) => finish(false, () => reject(isOutOfMemory(err) ? new TriageError('E_LIMIT', `pipeline ran out of its ${options.maxHeapMb} MB heap: ${err.message}`, { cause: err }) : err));
+      const onExit = (code: number) => finish(false, () => reject(new TriageError('E_SUBPROCESS', `pipeline thread exited (${code}) without a result`)));
+      thread.on('message', onMessage);
+      thread.on('error', onError);
+      thread.on('exit', onExit);
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
       thread.postMessage({ type: 'run', input: { req, registry: deps.registry, env: deps.env, ...(deps.toolEnv ? { toolEnv: deps.toolEnv } : {}) } });
@@ -116,8 +135,9 @@ export function threadedRunner(options: ThreadRunnerOptions = {}): ThreadedRunne
   return Object.assign(run, {
     async close() {
       closed = true;
-      await spare?.terminate();
-      spare = undefined;
+      idle.length = 0;
+      await Promise.all([...all].map((t) => t.terminate()));
+      all.clear();
     },
   });
 }

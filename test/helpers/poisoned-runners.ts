@@ -41,3 +41,23 @@ export const cpuBurnRunner: PipelineRunner = async (req, deps, _signal, onProgre
   onProgress({ step: 'route', state: 'done', detail: `${spins} spins`, at: deps.now().toISOString() });
   return writeReport(req.incidentDir);
 };
+
+/** Reports which thread ran it (in `files`), to see threads reused across attempts. */
+export const threadIdRunner: PipelineRunner = async (req) => {
+  const { threadId } = await import('node:worker_threads');
+  return { incidentDir: req.incidentDir, report: null, bundleSummary: null, files: [String(threadId)] };
+};
+
+/** Bad input: a coded error that must come back with its code. */
+export const badInputRunner: PipelineRunner = async () => {
+  const { TriageError } = await import('../../src/errors.js');
+  throw new TriageError('E_BAD_INPUT', 'crash dump is not a pickle');
+};
+
+/** Never yields, never ends. */
+export const spinForeverRunner: PipelineRunner = async (_req, deps, _signal, onProgress) => {
+  onProgress({ step: 'route', state: 'started', at: deps.now().toISOString() });
+  for (;;) {
+    // Spin: only terminating the thread stops this.
+  }
+};
