@@ -83,6 +83,7 @@ async function ackLatency(log: BenchLog): Promise<void> {
     let serverIndex = 100;
     const burst = async (url: string, inFlight: number, count: number) => {
       const times: number[] = [];
+      const errors: string[] = [];
       let next = 0;
       const started = performance.now();
       await Promise.all(
@@ -91,18 +92,22 @@ async function ackLatency(log: BenchLog): Promise<void> {
             const i = next++;
             // New incidents, joins of them, reads, usage errors.
             const text = i % 4 === 0 ? `capture srv-${(serverIndex++ % (SERVERS - 100)) + 100}` : i % 4 === 1 ? `capture srv-${serverIndex % SERVERS}` : i % 4 === 2 ? 'status' : 'capture';
-            const res = await postSlashCommand(url, fake, { text, user_id: `U${i % 7}` });
-            if (res.status !== 200) throw new Error(`/triage ${text} answered ${res.status}`);
-            times.push(res.ms);
+            try {
+              const res = await postSlashCommand(url, fake, { text, user_id: `U${i % 7}` });
+              if (res.status !== 200) errors.push(`HTTP ${res.status}`);
+              else times.push(res.ms);
+            } catch (err) {
+              errors.push(String((err as { cause?: unknown }).cause ?? err));
+            }
           }
         }),
       );
       const wall = (performance.now() - started) / 1000;
       times.sort((a, b) => a - b);
       const pct = (p: number) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))]!;
-      return { p50: pct(50), p99: pct(99), max: times.at(-1)!, rate: count / wall };
+      return { p50: pct(50), p99: pct(99), max: times.at(-1)!, rate: count / wall, errors };
     };
-    const row = (name: string, r: Awaited<ReturnType<typeof burst>>) => `${name.padEnd(5)} p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  max ${r.max.toFixed(1).padStart(6)} ms  (${r.rate.toFixed(0)} commands/s)`;
+    const row = (name: string, r: Awaited<ReturnType<typeof burst>>) => `${name.padEnd(5)} p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  max ${r.max.toFixed(1).padStart(6)} ms  (${r.rate.toFixed(0)} commands/s)${r.errors.length ? `; ${r.errors.length} failed: ${r.errors[0]}` : ''}`;
     let worstP99 = 0;
     for (const inFlight of [16, 64]) {
       const count = inFlight * 25;

@@ -52,6 +52,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     relay,
     async stop() {
       await slack.app.stop();
+      await deps.afterAck.drain();
       await relay.close();
       await ops?.close();
       await deps.producer.close();

@@ -8,6 +8,7 @@ import type { Logger } from '../pipelines/types.js';
 import { TriageProducer } from '../queue/producer.js';
 import { commandConnection } from '../queue/redis.js';
 import { AccessControl } from './access.js';
+import { AfterAck } from './after-ack.js';
 import { AlertIncidents } from './alerts/alert-incidents.js';
 import type { SlackAppDeps } from './app.js';
 import { slackClientOptions } from './app.js';
@@ -73,8 +74,10 @@ export function buildBotDeps(config: BotConfig, registry: Registry, options: { l
   });
   const incidents = new IncidentService({ store, producer, poster, metrics, logger, now, dedupeWindowMs: config.dedupeWindowMs });
   const alerts = new AlertIncidents({ registry, config: registry.alerts, redis, prefix: config.prefix, store, incidents, poster, preflight, metrics, logger, now });
+  const afterAck = new AfterAck({ concurrency: 8, onError: (err) => logger.error('work after an ack failed', { err }) });
   return {
     config,
+    afterAck,
     alerts,
     registry,
     redis,

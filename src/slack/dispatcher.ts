@@ -1,6 +1,7 @@
 import type { App, RespondFn } from '@slack/bolt';
 import type { Logger } from '../pipelines/types.js';
 import type { SlackMessage } from '../../templates/blocks.js';
+import type { AfterAck } from './after-ack.js';
 import type { AuditLog } from './audit.js';
 import type { CommandDeps, CommandResult, Invocation, SlashCommand } from './command-types.js';
 import type { BotMetrics } from './metrics.js';
@@ -16,6 +17,8 @@ export interface DispatchDeps extends CommandDeps {
   poster: SlackPoster;
   logger: Logger;
   preflight: Preflight;
+  /** Where the work after an ack runs (bounded concurrency, see after-ack.ts). */
+  afterAck: AfterAck;
 }
 
 /** The `command` metric label: a known subcommand, else "unknown" (a typo must not mint a time series). */
@@ -38,24 +41,26 @@ export function registerTriageCommand(app: App, deps: DispatchDeps): void {
     if (early) {
       await ack(ackBody(early));
       deps.metrics.ackSeconds.observe({ command: label }, (performance.now() - started) / 1000);
-      await finish(deps, inv, early);
+      deps.afterAck.run(() => finish(deps, inv, early));
       return;
     }
     await ack();
     deps.metrics.ackSeconds.observe({ command: label }, (performance.now() - started) / 1000);
-    let result: CommandResult;
-    try {
-      // After the ack: can the bot post here, and does a worker serve the host? (cached, see preflight.ts)
-      const problem = await deps.preflight.check(inv.channel, await deps.preflight.hostFor(inv, deps));
-      result = problem ? ephemeral(problem.text, 'error', { detail: `preflight: ${problem.kind}` }) : await (handler as SlashCommand).run(inv, deps);
-    } catch (err) {
-      deps.logger.error('command failed', { sub: inv.sub, err });
-      result = failure(err);
-    }
-    // A redelivered request that joined what the first delivery started needs no second answer.
-    const quiet = inv.retryNum !== undefined && inv.retryNum > 0 && result.outcome === 'joined';
-    if (result.reply && !quiet) await answer(deps, respond, inv, result.reply);
-    await finish(deps, inv, result);
+    deps.afterAck.run(async () => {
+      let result: CommandResult;
+      try {
+        // After the ack: can the bot post here, and does a worker serve the host? (cached, see preflight.ts)
+        const problem = await deps.preflight.check(inv.channel, await deps.preflight.hostFor(inv, deps));
+        result = problem ? ephemeral(problem.text, 'error', { detail: `preflight: ${problem.kind}` }) : await (handler as SlashCommand).run(inv, deps);
+      } catch (err) {
+        deps.logger.error('command failed', { sub: inv.sub, err });
+        result = failure(err);
+      }
+      // A redelivered request that joined what the first delivery started needs no second answer.
+      const quiet = inv.retryNum !== undefined && inv.retryNum > 0 && result.outcome === 'joined';
+      if (result.reply && !quiet) await answer(deps, respond, inv, result.reply);
+      await finish(deps, inv, result);
+    });
   });
 }
 
