@@ -4,16 +4,18 @@
  * profiler traces), replays the saved trigger, collects what the replay shows with the fake GPU tools
  * on PATH, stops the target, and routes. Nothing it started may be left: no process, no listening port.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readIncidentFile } from '../../src/incident/incident-file.js';
 import { runPipeline } from '../../src/pipelines/index.js';
 import type { StepProgress } from '../../src/pipelines/types.js';
 import { processesInGroup } from '../../src/target/process-group.js';
-import { emulatorLaunch, freePort, pipelineDeps, portAnswers, registryYaml, triggerRequests, writeDump } from '../helpers/closed-loop.js';
+import { eventually } from '../helpers/eventually.js';
+import { FAKE_BIN, emulatorLaunch, freePort, pipelineDeps, portAnswers, registryYaml, triggerRequests, writeDump } from '../helpers/closed-loop.js';
 import { startEmulator, type Emulator } from '../helpers/sglang-emulator.js';
-import { withTempDir } from '../helpers/tmp.js';
+import { REPO_ROOT, withTempDir } from '../helpers/tmp.js';
 
 let servers: Emulator[] = [];
 afterEach(async () => {
@@ -165,4 +167,29 @@ describe('closed loop: the pipeline starts the clean target, replays, collects, 
       expect((await readIncidentFile(incidentDir))?.status).toBe('failed');
     });
   }, 90_000);
+});
+
+describe('closed loop: the triage process itself is killed', () => {
+  it('SIGKILL of `triage run hang` mid-replay: the reaper stops the target group; no process, no port is left', async () => {
+    await withTempDir(async (dir) => {
+      const prod = await production('healthy');
+      const port = await freePort();
+      writeDump(path.join(dir, 'crash', 'gpu-1', 'crash_dump_2026-11-28_01-00-00.pkl'), 'crash', triggerRequests());
+      const servers = path.join(dir, 'servers.yaml');
+      await writeFile(servers, registryYaml({ prodUrl: prod.url, targetPort: port, launch: emulatorLaunch(port, '--hang-prompt-tokens 769 --ranks 2'), crashDumpDir: path.join(dir, 'crash') }));
+      const incidentDir = path.join(dir, 'inc-killed');
+      const cli = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'triage.js'), 'run', 'hang', 'prod-a', '--servers', servers, '--out', incidentDir, '--timeout', '120'], {
+        env: { ...process.env, PATH: `${FAKE_BIN}:${process.env.PATH}` },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      cli.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      // Wait until the target is up and the hung trigger is in flight, then kill triage outright.
+      await eventually(() => /[1-9]\d* in flight/.test(stderr), 'the hung trigger in flight', 60_000);
+      const pgid = (await readIncidentFile(incidentDir))!.target!.pgid;
+      expect((await processesInGroup(pgid)).length).toBeGreaterThanOrEqual(3); // launcher, HTTP front end, two ranks
+      cli.kill('SIGKILL');
+      await eventually(async () => (await processesInGroup(pgid)).length === 0 && !(await portAnswers(port)), 'the reaper to stop the target', 20_000);
+    });
+  }, 120_000);
 });
