@@ -1,6 +1,7 @@
 import type { Rule } from '../rule.js';
 import { GPU_RULES } from './gpu-rules.js';
 import { generationStalledRule, replayDegradedRule, serverDownRule } from './health.js';
+import { profileTraceRule } from './profile.js';
 import { replayRule } from './replay.js';
 import { computeSlowRule, queuePressureRule } from './slow.js';
 
@@ -9,6 +10,7 @@ export const RULES: readonly Rule[] = [
   serverDownRule,
   replayDegradedRule,
   generationStalledRule,
+  profileTraceRule,
   computeSlowRule,
   queuePressureRule,
   replayRule,
