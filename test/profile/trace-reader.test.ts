@@ -84,6 +84,9 @@ describe('torch profiler trace reader on the real H200 trace', () => {
       await writeFile(path.join(dir, 'notes.gz'), gzipSync('plain words, no trace here\n'));
       const ev = await scanFolder(dir, { recognizers: RECOGNIZERS, folderRecognizers: FOLDER_RECOGNIZERS, signal });
       expect(ev.of('torch-trace').map((i) => i.file).sort()).toEqual(['blob.dat', 'profiles/rank0/1733-TP-0.trace.json.gz']);
+      // No other recognizer claims a trace (kernel and Python names inside it are not a log or a stack).
+      const kinds = (ev.items as Array<{ kind: string; file: string }>).filter((i) => i.file === 'blob.dat' || i.file.endsWith('.gz')).map((i) => i.kind);
+      expect(new Set(kinds)).toEqual(new Set(['torch-trace']));
       expect(ev.checked.find((c) => c.startsWith('blob.dat'))).toMatch(/270 kernel launches.*top kernel nvjet_sm90_tst_256x128_64x4_1x2_h_bz_coopA_bias_TNT 60%.*GPU 0 busy/);
     });
   });
