@@ -73,6 +73,15 @@ __global__ void topk_partial_barrier_kernel(float* v, int n) {
   if (i < n) v[i] *= 2.f;
 }
 
+// __syncwarp with a mask that leaves out the calling lanes (synccheck: invalid arguments).
+__global__ void warp_reduce_bad_mask_kernel(float* v) {
+  int lane = threadIdx.x & 31;
+  float x = v[threadIdx.x];
+  x += __shfl_down_sync(0xffffffffu, x, 1);
+  __syncwarp(0x0000ffffu);  // lanes 16..31 call it too
+  v[threadIdx.x] = x + lane;
+}
+
 int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "";
   printf("[faults] mode=%s\n", mode);
@@ -141,8 +150,15 @@ int main(int argc, char** argv) {
     topk_partial_barrier_kernel<<<1, 64>>>(v, 64);
     CHECK(cudaGetLastError());
     CHECK(cudaDeviceSynchronize());
+  } else if (!strcmp(mode, "syncwarp")) {
+    float* v;
+    CHECK(cudaMalloc(&v, 64 * sizeof(float)));
+    CHECK(cudaMemset(v, 0, 64 * sizeof(float)));
+    warp_reduce_bad_mask_kernel<<<1, 64>>>(v);
+    CHECK(cudaGetLastError());
+    CHECK(cudaDeviceSynchronize());
   } else {
-    fprintf(stderr, "usage: faults trap|misaligned|oob|race|uninit|barrier\n");
+    fprintf(stderr, "usage: faults trap|misaligned|oob|race|uninit|barrier|syncwarp\n");
     return 2;
   }
   printf("[faults] finished without a fault\n");
