@@ -12,13 +12,16 @@ import { scanFolder } from '../../src/evidence/scan.js';
 import { FIXTURES, withTempDir } from '../helpers/tmp.js';
 
 const TRACE = path.join(FIXTURES, 'gpu-h200-faults', 'tiny-decoder.trace.json');
+/** CUDA graphs, a side-stream copy overlapping kernels, the profiler's schedule; gzip from tensorboard_trace_handler. */
+const GRAPH_TRACE = path.join(FIXTURES, 'gpu-h200-faults', 'extra', 'graph-profile', 'rank0.1796144050505385638.pt.trace.json.gz');
 const signal = new AbortController().signal;
 
 /** CPython's json.load and the same aggregation, as the independent reference. */
 function pythonReference(file: string): { kernels: number; kernelUs: number; busyUs: number; top: [string, number]; forward: number } {
   const script = `
-import json, sys
-d = json.load(open(sys.argv[1]))
+import gzip, json, sys
+raw = open(sys.argv[1], 'rb').read()
+d = json.loads(gzip.decompress(raw) if raw[:2] == b'\\x1f\\x8b' else raw)
 ks = [e for e in d['traceEvents'] if e.get('ph') == 'X' and e.get('cat') == 'kernel']
 gpu = sorted((e['ts'], e['ts'] + e['dur']) for e in d['traceEvents'] if e.get('ph') == 'X' and e.get('cat') in ('kernel', 'gpu_memcpy', 'gpu_memset'))
 busy, cur = 0.0, None
@@ -57,6 +60,22 @@ describe('torch profiler trace reader on the real H200 trace', () => {
     expect(forward!.gpuUs).toBeGreaterThan(0);
     expect(t.ranges.find((r) => r.name === 'sample')?.count).toBe(6);
     expect(t.deviceNames).toEqual(['NVIDIA H200']);
+  });
+
+  it('the CUDA-graph / side-stream trace: overlapping copy and kernels counted once, ProfilerStep ranges', async () => {
+    const ref = pythonReference(GRAPH_TRACE);
+    const t = await readTrace(GRAPH_TRACE, { signal });
+    expect(t.kernelCount).toBe(ref.kernels);
+    expect(t.kernelTimeUs).toBeCloseTo(ref.kernelUs, 3);
+    const gpu = t.devices[0]!;
+    expect(gpu.streams).toBe(2);
+    expect(gpu.busyUs).toBeCloseTo(ref.busyUs, 3);
+    expect(t.memcpyUs).toBeGreaterThan(1000);
+    // The copy overlaps compute: the union is less than the sum.
+    expect(gpu.busyUs).toBeLessThan(t.kernelTimeUs + t.memcpyUs + t.memsetUs - 1000);
+    expect(t.dominantKernel?.name).toBe(ref.top[0]);
+    expect(t.ranges.map((r) => r.name)).toEqual(expect.arrayContaining(['prefill', 'kv_offload_copy', 'decode_graph', 'ProfilerStep#2']));
+    expect(t.ranges.find((r) => r.name === 'decode_graph')!.gpuUs).toBeGreaterThan(0);
   });
 
   it('names kernels bare: no namespace, template arguments or parameters', async () => {
