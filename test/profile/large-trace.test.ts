@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { isTriageError } from '../../src/errors.js';
 import { readTrace } from '../../src/evidence/profile/index.js';
 import { REPO_ROOT, withTempDir } from '../helpers/tmp.js';
 import { writeSyntheticTrace } from './synthetic-trace.js';
@@ -34,6 +35,11 @@ describe('large traces: streaming with bounded memory', () => {
       expect(t.ranges.find((r) => r.name === 'decode')?.count).toBe(exp.rangeCount.get('decode'));
       expect(t.rank).toBe(1);
       expect(t.worldSize).toBe(2);
+      // A cancel in the middle of the read ends it with E_ABORTED.
+      const ctrl = new AbortController();
+      const pending = readTrace(file, { signal: ctrl.signal }).catch((e: unknown) => e);
+      setTimeout(() => ctrl.abort(new Error('job cancelled')), 30);
+      expect(isTriageError(await pending, 'E_ABORTED')).toBe(true);
     });
   }, 120_000);
 
