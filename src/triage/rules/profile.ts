@@ -90,7 +90,11 @@ function traceFact(t: TraceSummary): string {
   return `${t.kernelCount} kernels, ${ms(t.kernelTimeUs)}${top ? `; top ${top.name} ${pct(top.share)}` : ''}${devices ? `; ${devices}` : ''}${t.complete ? '' : '; trace cut off'}`;
 }
 
-/** One skill run per trace; several traces in one folder (TP ranks) are one run on the folder. */
+/**
+ * One skill run per trace; several traces in one folder are one run on the folder: SGLang writes one
+ * `<profile_id>-TP-<rank>[-DP-…][-PP-…][-EP-…].trace.json.gz` per rank into the same output_dir
+ * (python/sglang/srt/managers/scheduler_components/profiler_manager.py).
+ */
 function analysisCommands(traces: Array<EvidenceItem<'torch-trace'>>, ctx: RouteContext): string[] {
   const abs = traces.map((t) => path.resolve(ctx.root, t.file));
   const folders = [...new Set(abs.map((f) => path.dirname(f)))];
