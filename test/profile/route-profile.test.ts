@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EMPTY_REGISTRY } from '../../src/config/servers.js';
@@ -102,6 +102,17 @@ describe('routing with a torch profiler trace', () => {
       const r = await route(dir);
       expect(r.problemClass).toBe('crash');
       expect(r.nextStep.skill).toBe('debug-cuda-crash');
+    });
+  });
+
+  it('a CPU-only trace (no kernels) is read and listed, but names no kernel to profile', async () => {
+    await withTempDir(async (dir) => {
+      const doc = JSON.parse(await readFile(path.join(FAULTS, 'tiny-decoder.trace.json'), 'utf8')) as { traceEvents: Array<{ cat?: string }> };
+      doc.traceEvents = doc.traceEvents.filter((e) => !['kernel', 'gpu_memset', 'gpu_memcpy', 'gpu_user_annotation'].includes(e.cat ?? ''));
+      await writeFile(path.join(dir, 'cpu-only.json'), JSON.stringify(doc));
+      const r = await route(dir);
+      expect(r.nextStep.skill).not.toBe('llm-torch-profiler-analysis');
+      expect(r.checked.join('\n')).toMatch(/cpu-only\.json: torch profiler trace: 0 kernel launches/);
     });
   });
 
