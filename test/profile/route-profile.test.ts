@@ -50,6 +50,7 @@ describe('routing with a torch profiler trace', () => {
       const run = r.nextStep.commands.find((c) => c.includes(SKILL_SCRIPT));
       expect(shellWords(run!)).toEqual(['python3', SKILL_SCRIPT, '--input', trace]);
       expect(r.evidence[0]!.file).toBe('profiles/1764600000.123-TP-0.trace.json.gz');
+      expect(r.ruledOut.join(' ')).not.toMatch(/queue/);
     });
   });
 
@@ -81,6 +82,7 @@ describe('routing with a torch profiler trace', () => {
       expect(r.nextStep.skill).toBe('llm-torch-profiler-analysis');
       expect(r.facts.dominantKernel).toBe('nvjet_sm90_tst_256x128_64x4_1x2_h_bz_coopA_bias_TNT');
       expect(typeof r.facts.dominantStage).toBe('string');
+      expect(r.ruledOut.join(' ')).toMatch(/queue pressure/);
       expect(r.evidence.map((e) => e.file)).toContain('profiles/1764600000.123-TP-0.trace.json.gz');
     });
   });

@@ -69,7 +69,8 @@ export const profileTraceRule: Rule = {
         ? `The GPU sits idle for most of the profiled window (busy ${pct(busiest!.busyShare)}): the time goes to the host side (launch overhead, scheduling, synchronisation) more than to ${top.name}.`
         : `GPU time is dominated by ${top.name} (${pct(top.share)} of kernel time, ${top.count} launches)${range ? `, inside the ${range.name} range` : ''}.`,
       ruledOut: [
-        ...(queueSignal ? [] : ['queue pressure (no queue, KV or retraction signal)']),
+        // Only a bundle can rule queueing out; a trace alone says nothing about the queue.
+        ...(bundle && !queueSignal ? ['queue pressure (the bundle shows no queue, KV or retraction signal)'] : []),
         ...(reproduced === 'slow' ? ['a one-off: the replay on a clean target was slow too'] : []),
       ],
       nextStep: {
