@@ -69,6 +69,11 @@ describe('torch profiler trace reader on the real H200 trace', () => {
     expect(t.kernelTimeUs).toBeCloseTo(ref.kernelUs, 3);
     const gpu = t.devices[0]!;
     expect(gpu.streams).toBe(2);
+    // The copy runs on its own stream beside the compute stream.
+    expect(gpu.streamBusy).toHaveLength(2);
+    expect(gpu.streamBusy[0]!.kernels).toBe(t.kernelCount);
+    expect(gpu.streamBusy[1]!.kernels).toBe(0);
+    expect(gpu.streamBusy[1]!.busyUs).toBeCloseTo(t.memcpyUs, 0);
     expect(gpu.busyUs).toBeCloseTo(ref.busyUs, 3);
     expect(t.memcpyUs).toBeGreaterThan(1000);
     // The copy overlaps compute: the union is less than the sum.

@@ -26,6 +26,8 @@ export interface DeviceActivity {
   idleUs: number;
   busyShare: number;
   streams: number;
+  /** Busiest streams first (at most 8): which stream carries the work, and whether another overlaps it. */
+  streamBusy: Array<{ stream: string; kernels: number; busyUs: number; busyOverestimateUs?: number }>;
   /** Present when the union had to close small gaps to bound memory: busyUs may be high by this much. */
   busyOverestimateUs?: number;
 }
@@ -93,12 +95,14 @@ interface TraceEvent {
 }
 
 const MAX_DEVICES = 64;
+/** Streams split out, over all devices: each holds a small interval union (≤ 80 KiB). */
+const MAX_STREAMS = 64;
 
 interface DeviceAcc {
   kernels: number;
   kernelUs: number;
   union: IntervalUnion;
-  streams: Set<number | string>;
+  streams: Map<string, { kernels: number; union: IntervalUnion }>;
 }
 
 /** Reads the category of an event from its text without parsing it; null when it cannot tell. */
@@ -135,6 +139,7 @@ export class TraceAggregator {
   private rank: number | undefined;
   private worldSize: number | undefined;
   private overflowDevice: DeviceAcc | undefined;
+  private streamCount = 0;
 
   constructor(private readonly limits: SummaryLimits = DEFAULT_SUMMARY_LIMITS) {}
 
@@ -169,6 +174,7 @@ export class TraceAggregator {
         dev.kernels++;
         dev.kernelUs += dur;
         dev.union.add(ts, ts + dur);
+        this.stream(ev, dev, ts, ts + dur, true);
         this.addKernel(name, dur);
         break;
       }
@@ -176,7 +182,11 @@ export class TraceAggregator {
       case 'gpu_memset':
         if (ev.cat === 'gpu_memcpy') this.memcpyUs += dur;
         else this.memsetUs += dur;
-        this.device(ev).union.add(ts, ts + dur);
+        {
+          const dev = this.device(ev);
+          dev.union.add(ts, ts + dur);
+          this.stream(ev, dev, ts, ts + dur, false);
+        }
         break;
       case 'user_annotation':
       case 'gpu_user_annotation': {
@@ -242,6 +252,10 @@ export class TraceAggregator {
           idleUs: Math.max(0, windowUs - busyUs),
           busyShare: windowUs > 0 ? busyUs / windowUs : 0,
           streams: d.streams.size,
+          streamBusy: [...d.streams.entries()]
+            .map(([stream, st]) => ({ stream, kernels: st.kernels, busyUs: st.union.total(), ...(st.union.overestimateUs > 0 ? { busyOverestimateUs: st.union.overestimateUs } : {}) }))
+            .sort((a, b) => b.busyUs - a.busyUs)
+            .slice(0, 8),
         };
         if (d.union.overestimateUs > 0) out.busyOverestimateUs = d.union.overestimateUs;
         return out;
@@ -281,13 +295,27 @@ export class TraceAggregator {
     let d = this.devices.get(id);
     if (!d) {
       // A hostile trace could name a million devices: past the cap their activity is not tracked per device.
-      if (this.devices.size >= MAX_DEVICES) return (this.overflowDevice ??= { kernels: 0, kernelUs: 0, union: new IntervalUnion(1024, 1024), streams: new Set() });
-      d = { kernels: 0, kernelUs: 0, union: new IntervalUnion(), streams: new Set() };
+      if (this.devices.size >= MAX_DEVICES) return (this.overflowDevice ??= { kernels: 0, kernelUs: 0, union: new IntervalUnion(1024, 1024), streams: new Map() });
+      d = { kernels: 0, kernelUs: 0, union: new IntervalUnion(), streams: new Map() };
       this.devices.set(id, d);
     }
-    const stream = num(ev.args?.stream) ?? (typeof ev.tid === 'string' || typeof ev.tid === 'number' ? ev.tid : null);
-    if (stream !== null && d.streams.size < 1024) d.streams.add(stream);
     return d;
+  }
+
+  /** Per-stream union (bounded: past MAX_STREAMS streams are not split out; each union may close gaps, see IntervalUnion). */
+  private stream(ev: TraceEvent, d: DeviceAcc, start: number, end: number, kernel: boolean): void {
+    const raw = num(ev.args?.stream) ?? (typeof ev.tid === 'string' || typeof ev.tid === 'number' ? ev.tid : null);
+    if (raw === null) return;
+    const key = String(raw);
+    let st = d.streams.get(key);
+    if (!st) {
+      if (this.streamCount >= MAX_STREAMS) return;
+      this.streamCount++;
+      st = { kernels: 0, union: new IntervalUnion(1024, 4096) };
+      d.streams.set(key, st);
+    }
+    if (kernel) st.kernels++;
+    st.union.add(start, end);
   }
 
   private addKernel(full: string, dur: number): void {
