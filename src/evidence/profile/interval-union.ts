@@ -39,6 +39,12 @@ export class IntervalUnion {
     return sum;
   }
 
+  /** Calls fn for each disjoint segment, in order. */
+  forEachSegment(fn: (start: number, end: number) => void): void {
+    this.flush();
+    for (let k = 0; k < this.segments; k++) fn(this.segStart[k]!, this.segEnd[k]!);
+  }
+
   /** Disjoint segments held now (after a flush): a measure of the memory in use. */
   segmentCount(): number {
     this.flush();

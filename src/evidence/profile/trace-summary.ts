@@ -94,15 +94,35 @@ interface TraceEvent {
   args?: { device?: unknown; stream?: unknown } | null;
 }
 
-const MAX_DEVICES = 64;
-/** Streams split out, over all devices: each holds a small interval union (≤ 80 KiB). */
-const MAX_STREAMS = 64;
+const MAX_DEVICES = 16;
+/** Streams split out, over all devices: each holds an interval union of at most ~2 MiB. */
+const MAX_STREAMS = 16;
 
 interface DeviceAcc {
   kernels: number;
   kernelUs: number;
-  union: IntervalUnion;
+  /** Intervals of streams that are not split out (no stream id, or past MAX_STREAMS). */
+  unsplit: IntervalUnion | null;
+  /** Split-out streams; the device's busy time is the union of these and `unsplit`. */
   streams: Map<string, { kernels: number; union: IntervalUnion }>;
+  /** Distinct stream ids seen (capped), split out or not. */
+  streamIds: Set<string>;
+}
+
+function newDevice(): DeviceAcc {
+  return { kernels: 0, kernelUs: 0, unsplit: null, streams: new Map(), streamIds: new Set() };
+}
+
+/** A device's busy time: the union of its streams' unions (each already disjoint and sorted). */
+function deviceUnion(d: DeviceAcc): { union: IntervalUnion; overestimateUs: number } {
+  const union = new IntervalUnion(16384, 262144);
+  let overestimateUs = 0;
+  for (const part of [...[...d.streams.values()].map((st) => st.union), ...(d.unsplit ? [d.unsplit] : [])]) {
+    part.forEachSegment((s, e) => union.add(s, e));
+    overestimateUs += part.overestimateUs;
+  }
+  union.total();
+  return { union, overestimateUs: overestimateUs + union.overestimateUs };
 }
 
 /** Reads the category of an event from its text without parsing it; null when it cannot tell. */
@@ -173,8 +193,7 @@ export class TraceAggregator {
         const dev = this.device(ev);
         dev.kernels++;
         dev.kernelUs += dur;
-        dev.union.add(ts, ts + dur);
-        this.stream(ev, dev, ts, ts + dur, true);
+        this.addInterval(ev, dev, ts, ts + dur, true);
         this.addKernel(name, dur);
         break;
       }
@@ -183,9 +202,7 @@ export class TraceAggregator {
         if (ev.cat === 'gpu_memcpy') this.memcpyUs += dur;
         else this.memsetUs += dur;
         {
-          const dev = this.device(ev);
-          dev.union.add(ts, ts + dur);
-          this.stream(ev, dev, ts, ts + dur, false);
+          this.addInterval(ev, this.device(ev), ts, ts + dur, false);
         }
         break;
       case 'user_annotation':
@@ -243,7 +260,8 @@ export class TraceAggregator {
     const devices: DeviceActivity[] = [...this.devices.entries()]
       .sort((a, b) => a[0] - b[0])
       .map(([device, d]) => {
-        const busyUs = Math.min(d.union.total(), windowUs);
+        const { union, overestimateUs } = deviceUnion(d);
+        const busyUs = Math.min(union.total(), windowUs);
         const out: DeviceActivity = {
           device,
           kernels: d.kernels,
@@ -251,13 +269,13 @@ export class TraceAggregator {
           busyUs,
           idleUs: Math.max(0, windowUs - busyUs),
           busyShare: windowUs > 0 ? busyUs / windowUs : 0,
-          streams: d.streams.size,
+          streams: d.streamIds.size,
           streamBusy: [...d.streams.entries()]
             .map(([stream, st]) => ({ stream, kernels: st.kernels, busyUs: st.union.total(), ...(st.union.overestimateUs > 0 ? { busyOverestimateUs: st.union.overestimateUs } : {}) }))
             .sort((a, b) => b.busyUs - a.busyUs)
             .slice(0, 8),
         };
-        if (d.union.overestimateUs > 0) out.busyOverestimateUs = d.union.overestimateUs;
+        if (overestimateUs > 0) out.busyOverestimateUs = overestimateUs;
         return out;
       });
     const ranges: RangeTime[] = [...this.ranges.entries()]
@@ -295,27 +313,29 @@ export class TraceAggregator {
     let d = this.devices.get(id);
     if (!d) {
       // A hostile trace could name a million devices: past the cap their activity is not tracked per device.
-      if (this.devices.size >= MAX_DEVICES) return (this.overflowDevice ??= { kernels: 0, kernelUs: 0, union: new IntervalUnion(1024, 1024), streams: new Map() });
-      d = { kernels: 0, kernelUs: 0, union: new IntervalUnion(), streams: new Map() };
+      // Worst case held by all unions: 16 streams and 16 device remainders of ~2 MiB each.
+      if (this.devices.size >= MAX_DEVICES) return (this.overflowDevice ??= newDevice());
+      d = newDevice();
       this.devices.set(id, d);
     }
     return d;
   }
 
-  /** Per-stream union (bounded: past MAX_STREAMS streams are not split out; each union may close gaps, see IntervalUnion). */
-  private stream(ev: TraceEvent, d: DeviceAcc, start: number, end: number, kernel: boolean): void {
+  /** One GPU interval, into its stream's union (split out while fewer than MAX_STREAMS are) or the device's rest. */
+  private addInterval(ev: TraceEvent, d: DeviceAcc, start: number, end: number, kernel: boolean): void {
     const raw = num(ev.args?.stream) ?? (typeof ev.tid === 'string' || typeof ev.tid === 'number' ? ev.tid : null);
-    if (raw === null) return;
-    const key = String(raw);
-    let st = d.streams.get(key);
-    if (!st) {
-      if (this.streamCount >= MAX_STREAMS) return;
+    const key = raw === null ? null : String(raw);
+    if (key !== null && d.streamIds.size < 1024) d.streamIds.add(key);
+    let st = key === null ? undefined : d.streams.get(key);
+    if (!st && key !== null && this.streamCount < MAX_STREAMS) {
       this.streamCount++;
-      st = { kernels: 0, union: new IntervalUnion(1024, 4096) };
+      st = { kernels: 0, union: new IntervalUnion(4096, 131072) };
       d.streams.set(key, st);
     }
-    if (kernel) st.kernels++;
-    st.union.add(start, end);
+    if (st) {
+      if (kernel) st.kernels++;
+      st.union.add(start, end);
+    } else (d.unsplit ??= new IntervalUnion(4096, 131072)).add(start, end);
   }
 
   private addKernel(full: string, dur: number): void {
