@@ -41,6 +41,8 @@ export class ResultPublisher {
 export interface ResultConsumerOptions {
   /** A connection of its own (maxRetriesPerRequest: null): XREADGROUP BLOCK holds it. */
   redis: Redis;
+  /** A shared, non-blocking connection for XACK, XAUTOCLAIM and XGROUP (never queued behind the BLOCK). */
+  commands: Redis;
   prefix: string;
   handle: (event: ResultEvent) => Promise<void>;
   logger: Logger;
@@ -71,7 +73,7 @@ export class ResultConsumer {
   private async ensureGroup(): Promise<void> {
     try {
       // '$': a new group starts at the stream's end; what finished before is the reconcile pass's job.
-      await this.options.redis.xgroup('CREATE', this.key, RESULTS_GROUP, '$', 'MKSTREAM');
+      await this.options.commands.xgroup('CREATE', this.key, RESULTS_GROUP, '$', 'MKSTREAM');
     } catch (err) {
       if (!/BUSYGROUP/.test((err as Error).message)) throw err;
     }
@@ -79,7 +81,7 @@ export class ResultConsumer {
 
   /** Takes over entries a dead bot left unacknowledged; the reconcile pass calls this. */
   async claimAbandoned(): Promise<number> {
-    const reply = (await this.options.redis.xautoclaim(this.key, RESULTS_GROUP, this.consumer, this.options.claimIdleMs ?? 60_000, '0-0', 'COUNT', 100)) as [string, Array<[string, string[]]>];
+    const reply = (await this.options.commands.xautoclaim(this.key, RESULTS_GROUP, this.consumer, this.options.claimIdleMs ?? 60_000, '0-0', 'COUNT', 100)) as [string, Array<[string, string[]]>];
     const entries = reply[1] ?? [];
     await this.process(entries);
     return entries.length;
@@ -120,7 +122,7 @@ export class ResultConsumer {
       } else {
         this.options.logger.warn('malformed results event dropped', { id });
       }
-      await this.options.redis.xack(this.key, RESULTS_GROUP, id);
+      await this.options.commands.xack(this.key, RESULTS_GROUP, id).catch((err: unknown) => this.options.logger.warn('results event not acknowledged; a later pass takes it over', { id, err }));
     }
   }
 }

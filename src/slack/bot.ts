@@ -34,6 +34,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
   resultsConnection.on('error', (err) => deps.logger.warn('redis (results stream)', { err }));
   const relay = new ResultRelay({
     connection: resultsConnection,
+    commands: deps.redis,
     prefix: deps.config.prefix,
     store: deps.store,
     producer: deps.producer,

@@ -11,6 +11,8 @@ import type { ResultPoster } from './results.js';
 export interface RelayDeps {
   /** The relay's own blocking connection (it holds XREADGROUP BLOCK); closed by close(). */
   connection: Redis;
+  /** The bot's shared command connection (acks, take-overs). */
+  commands: Redis;
   prefix: string;
   store: IncidentStore;
   producer: TriageProducer;
@@ -42,7 +44,7 @@ export class ResultRelay {
   private reconciling?: Promise<void>;
 
   constructor(private readonly deps: RelayDeps) {
-    this.consumer = new ResultConsumer({ redis: deps.connection, prefix: deps.prefix, logger: deps.logger, handle: async (event) => this.handle(event) });
+    this.consumer = new ResultConsumer({ redis: deps.connection, commands: deps.commands, prefix: deps.prefix, logger: deps.logger, handle: async (event) => this.handle(event) });
   }
 
   async start(): Promise<void> {
