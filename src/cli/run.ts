@@ -5,7 +5,7 @@ import { runPipeline } from '../pipelines/index.js';
 import type { Logger, PipelineName } from '../pipelines/types.js';
 import { renderReportText } from '../../templates/report-text.js';
 import { numberOption, parseCommandArgs } from './args.js';
-import { EXIT, say, writeJson, type Subcommand } from './io.js';
+import { EXIT, print, say, writeJson, type Subcommand } from './io.js';
 import { registryFrom, resolveTarget } from './target.js';
 
 const USAGE = 'triage run <auto|slow|crash|hang|replay> <server|url> [--out DIR] [--timeout S] [--servers FILE] [--json]';
@@ -28,12 +28,12 @@ export const runCommand: Subcommand = async (argv, ctx) => {
   say(ctx, `incident folder: ${incidentDir}`);
   const result = await runPipeline(
     { pipeline: pipeline as PipelineName, server, incidentDir, timeoutS: numberOption(values.timeout, 'timeout', USAGE, { min: 0.1, max: 3600 }) },
-    { registry, env: ctx.env, now: () => new Date(), logger: stderrLogger(ctx.stderr) },
+    { registry, env: ctx.credentials.envFor(registry), now: () => new Date(), logger: stderrLogger(ctx.stderr) },
     ctx.signal,
     (p) => say(ctx, `[${p.state}] ${p.step}${p.detail ? `: ${p.detail}` : ''}`),
   );
   if (values.json) writeJson(ctx, { incidentDir: result.incidentDir, report: result.report, files: result.files });
-  else if (result.report) ctx.stderr.write(renderReportText(result.report, path.join(result.incidentDir, 'report.json')));
+  else if (result.report) print(ctx, renderReportText(result.report, path.join(result.incidentDir, 'report.json')));
   return EXIT.ok;
 };
 
