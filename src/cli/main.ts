@@ -68,7 +68,7 @@ export async function main(argv: string[], overrides: MainOverrides = {}): Promi
       return EXIT.usage;
     }
     if (name === '--help' || name === '-h') return printHelp(ctx, undefined);
-    if (name === 'help') return printHelp(ctx, rest[0]);
+    if (name === 'help') return printHelp(ctx, rest[0] === '--help' || rest[0] === '-h' ? 'help' : rest[0]);
     if (!isCommand(name)) {
       const hint = didYouMean(name, COMMAND_NAMES);
       ctx.stderr.write(`${paint(ctx, 'red', 'triage:')} unknown command "${name}".${hint}\nRun "triage --help" for the list.\n`);

@@ -29,11 +29,11 @@ export function closestMatches(input: string, candidates: readonly string[], max
   const limit = Math.min(3, Math.max(1, Math.floor(needle.length / 3)));
   const scored = candidates
     .map((c, order) => ({ c, order, d: editDistance(needle, c.toLowerCase()) }))
-    .filter((s) => s.d <= limit && s.c.toLowerCase() !== needle)
+    .filter((s) => s.d <= limit && s.c !== input)
     .sort((x, y) => x.d - y.d || x.order - y.order)
     .map((s) => s.c);
   if (scored.length) return scored.slice(0, max);
-  const prefixed = candidates.filter((c) => needle.length >= 2 && c.toLowerCase().startsWith(needle));
+  const prefixed = candidates.filter((c) => c !== input && needle.length >= 2 && c.toLowerCase().startsWith(needle));
   return prefixed.length === 1 ? prefixed : [];
 }
 
