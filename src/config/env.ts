@@ -57,17 +57,18 @@ export const botEnvSchema = base.extend({
 
 /**
  * HTTP mode verifies every request with the signing secret; Socket Mode (SLACK_APP_TOKEN set) has no
- * public endpoint and does not need it. Applied after .extend() (zod refuses to extend refined objects).
+ * public endpoint and does not need it. Applied after .extend() (zod refuses to extend refined
+ * objects); `when` lets it report alongside other missing variables instead of after them.
  */
-export function signingSecretUnlessSocketMode(env: { SLACK_APP_TOKEN?: string | undefined; SLACK_SIGNING_SECRET?: string | undefined }, ctx: z.RefinementCtx): void {
-  if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['SLACK_SIGNING_SECRET'],
-      message: `is not set. HTTP mode needs the app's signing secret: ${SLACK_SETTINGS} → Basic Information → App Credentials → "Signing Secret". Or set SLACK_APP_TOKEN (xapp-…) for Socket Mode, which needs none.`,
-    });
-  }
+export function hasSigningSecretOrAppToken(env: { SLACK_APP_TOKEN?: string | undefined; SLACK_SIGNING_SECRET?: string | undefined }): boolean {
+  return Boolean(env.SLACK_APP_TOKEN || env.SLACK_SIGNING_SECRET);
 }
+
+export const SIGNING_SECRET_ISSUE: { path: PropertyKey[]; message: string; when: (payload: { value: unknown }) => boolean } = {
+  path: ['SLACK_SIGNING_SECRET'],
+  message: `is not set. HTTP mode needs the app's signing secret: ${SLACK_SETTINGS} → Basic Information → App Credentials → "Signing Secret". Or set SLACK_APP_TOKEN (xapp-…) for Socket Mode, which needs none.`,
+  when: (payload) => typeof payload.value === 'object' && payload.value !== null,
+};
 
 export const workerEnvSchema = base.extend({
   TRIAGE_HOST: required(

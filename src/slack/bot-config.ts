@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { botEnvSchema, signingSecretUnlessSocketMode } from '../config/env.js';
+import { botEnvSchema, hasSigningSecretOrAppToken, SIGNING_SECRET_ISSUE } from '../config/env.js';
 import type { LogLevel } from '../queue/json-logger.js';
 
 /** The bot's env schema: the shared one plus queue and Slack tuning, read once at start. */
@@ -17,7 +17,7 @@ export const botProcessEnvSchema = botEnvSchema.extend({
   /** How often missed results (a bot restart, a Slack outage) are looked for and posted. */
   TRIAGE_RECONCILE_S: z.coerce.number().int().min(1).default(60),
   TRIAGE_LISTEN_HOST: z.string().default('0.0.0.0'),
-}).superRefine(signingSecretUnlessSocketMode);
+}).refine(hasSigningSecretOrAppToken, SIGNING_SECRET_ISSUE);
 export type BotProcessEnv = z.infer<typeof botProcessEnvSchema>;
 
 export interface BotConfig {

@@ -32,6 +32,12 @@ describe('bot environment', () => {
     expect(config.signingSecret).toBe('');
   });
 
+  it('an empty environment names every missing variable at once, not one per restart', () => {
+    const msg = configMessage(() => loadEnv(botProcessEnvSchema, {}));
+    expect(msg).toMatch(/SLACK_BOT_TOKEN: is not set/);
+    expect(msg).toMatch(/SLACK_SIGNING_SECRET: is not set/);
+  });
+
   it('an app token that is not xapp-… is refused with where to make one', () => {
     const msg = configMessage(() => loadEnv(botProcessEnvSchema, { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xoxb-wrong' }));
     expect(msg).toMatch(/SLACK_APP_TOKEN: must be an app-level token \(xapp-…\).*App-Level Tokens.*connections:write/);
