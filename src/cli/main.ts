@@ -70,9 +70,7 @@ export async function main(argv: string[], overrides: MainOverrides = {}): Promi
     if (name === '--help' || name === '-h') return printHelp(ctx, undefined);
     if (name === 'help') return printHelp(ctx, rest[0] === '--help' || rest[0] === '-h' ? 'help' : rest[0]);
     if (!isCommand(name)) {
-      const hint = didYouMean(name, COMMAND_NAMES);
-      ctx.stderr.write(`${paint(ctx, 'red', 'triage:')} unknown command "${name}".${hint}\nRun "triage --help" for the list.\n`);
-      return EXIT.usage;
+      throw new TriageError('E_USAGE', `unknown command "${name}".${didYouMean(name, COMMAND_NAMES)} Run "triage --help" for the list.`);
     }
     const command = await SUBCOMMANDS[name]();
     try {

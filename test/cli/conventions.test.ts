@@ -97,6 +97,14 @@ describe('did you mean', () => {
     expect((await runCli(['zzzzzz'])).stderr).not.toContain('Did you mean');
   });
 
+  it('with --json, every usage error is still one JSON document on stdout', async () => {
+    for (const argv of [['captrue', '--json'], ['route', 'x', '--jsno', '--json'], ['dump', '--json']]) {
+      const r = await runCli(argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'E_USAGE' } });
+    }
+  });
+
   it('a mistyped flag, for every subcommand, without parser internals', async () => {
     const cases: Array<[string[], string]> = [
       [['route', 'x', '--jsno'], '--json'],
