@@ -9,6 +9,11 @@ export interface CliContext {
   env: CliEnv;
   /** Server tokens, resolved from the environment snapshot taken at the entry. */
   credentials: Credentials;
+  /**
+   * The environment handed to the processes the CLI starts (GPU tools, a managed clean target), as a
+   * shell would hand it on: PATH, CUDA_*, HOME. Passed through to them, never read for configuration.
+   */
+  childEnv?: Readonly<Record<string, string | undefined>>;
   cwd: string;
   signal: AbortSignal;
   /** stderr is a TTY: progress may redraw lines. */

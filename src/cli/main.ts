@@ -54,6 +54,7 @@ export async function main(argv: string[], overrides: MainOverrides = {}): Promi
       ...early,
       env: given.env ?? loadEnv(cliEnvSchema, environment),
       credentials: given.credentials ?? credentialsFrom(environment),
+      childEnv: given.childEnv ?? { ...environment },
       cwd: given.cwd ?? process.cwd(),
       signal: given.signal ?? controller.signal,
       interactive: given.interactive ?? Boolean((stderr as { isTTY?: boolean }).isTTY),
