@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { botEnvSchema } from '../config/env.js';
+import { botEnvSchema, hasSigningSecretOrAppToken, SIGNING_SECRET_ISSUE } from '../config/env.js';
 import type { LogLevel } from '../queue/json-logger.js';
 
 /** The bot's env schema: the shared one plus queue and Slack tuning, read once at start. */
@@ -21,16 +21,17 @@ export const botProcessEnvSchema = botEnvSchema.extend({
   TRIAGE_PICKUP_WINDOW_S: z.coerce.number().int().min(1).default(120),
   /** A host whose workers sent no heartbeat for this long gets no new jobs (0: do not check). */
   TRIAGE_WORKER_MAX_AGE_S: z.coerce.number().int().min(0).default(30),
-  /** Bearer token Alertmanager sends to POST /alerts/alertmanager; unset: every alert is refused (401). */
-  TRIAGE_ALERT_TOKEN: z.string().min(16, { message: 'at least 16 characters: the bearer token of the Alertmanager webhook (http_config.authorization.credentials)' }).optional(),
-});
+}).refine(hasSigningSecretOrAppToken, SIGNING_SECRET_ISSUE);
 export type BotProcessEnv = z.infer<typeof botProcessEnvSchema>;
 
 export interface BotConfig {
   botToken: string;
+  /** HTTP mode's request signature key; '' in Socket Mode, which has no public endpoint (the schema requires it otherwise). */
   signingSecret: string;
   /** Set: Socket Mode. Unset: the HTTP receiver on listenHost:port. */
   appToken?: string;
+  /** Bearer token the Alertmanager webhook must send (TRIAGE_ALERT_TOKEN); unset: the webhook is off. */
+  alertToken?: string;
   /** Must end with /api/ (web-api joins method names onto it). */
   slackApiUrl?: string;
   listenHost: string;
@@ -49,14 +50,14 @@ export interface BotConfig {
   pickupWindowMs: number;
   /** 0: no heartbeat check. */
   workerMaxAgeMs: number;
-  alertToken?: string;
 }
 
 export function botConfigFromEnv(env: BotProcessEnv): BotConfig {
   return {
     botToken: env.SLACK_BOT_TOKEN,
-    signingSecret: env.SLACK_SIGNING_SECRET,
+    signingSecret: env.SLACK_SIGNING_SECRET ?? '',
     ...(env.SLACK_APP_TOKEN ? { appToken: env.SLACK_APP_TOKEN } : {}),
+    ...(env.TRIAGE_ALERT_TOKEN ? { alertToken: env.TRIAGE_ALERT_TOKEN } : {}),
     ...(env.SLACK_API_URL ? { slackApiUrl: withApiSlash(env.SLACK_API_URL) } : {}),
     listenHost: env.TRIAGE_LISTEN_HOST,
     port: env.PORT,
@@ -73,7 +74,6 @@ export function botConfigFromEnv(env: BotProcessEnv): BotConfig {
     reconcileMs: env.TRIAGE_RECONCILE_S * 1000,
     pickupWindowMs: env.TRIAGE_PICKUP_WINDOW_S * 1000,
     workerMaxAgeMs: env.TRIAGE_WORKER_MAX_AGE_S * 1000,
-    ...(env.TRIAGE_ALERT_TOKEN ? { alertToken: env.TRIAGE_ALERT_TOKEN } : {}),
   };
 }
 

@@ -18,6 +18,6 @@ describe('alert receiver configuration', () => {
     const base = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' };
     expect(botConfigFromEnv(loadEnv(botProcessEnvSchema, base)).alertToken).toBeUndefined();
     expect(botConfigFromEnv(loadEnv(botProcessEnvSchema, { ...base, TRIAGE_ALERT_TOKEN: 'a'.repeat(32) })).alertToken).toBe('a'.repeat(32));
-    expect(() => loadEnv(botProcessEnvSchema, { ...base, TRIAGE_ALERT_TOKEN: 'short' })).toThrow(/TRIAGE_ALERT_TOKEN.*Alertmanager/s);
+    expect(() => loadEnv(botProcessEnvSchema, { ...base, TRIAGE_ALERT_TOKEN: 'short' })).toThrow(/TRIAGE_ALERT_TOKEN.*alertmanager/is);
   });
 });
