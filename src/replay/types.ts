@@ -7,8 +7,12 @@ export interface ReplayRequest {
   createdAt: number;
   /** Recorded finish (or dump) time, epoch seconds, when known. */
   finishedAt?: number;
-  /** The POST /generate body. */
-  body: Record<string, unknown>;
+  /**
+   * The POST /generate body, or a function that builds it: dumps build each body when its request
+   * is sent, so the first request leaves without the whole dump decoded. The function may throw a
+   * TriageError (the record is then recorded as a bad record, not sent).
+   */
+  body: Record<string, unknown> | (() => Record<string, unknown>);
   stream: boolean;
   recordedPromptTokens?: number;
   recordedCompletionTokens?: number;

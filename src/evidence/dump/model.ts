@@ -6,7 +6,7 @@
  * bare list. Each record is `(GenerateReqInput, output_dict, created_time, finish_time)`; replay tools
  * take the creation time from `record[-2]`.
  */
-import type { JsonValue, PickleValue } from '../pickle/index.js';
+import type { DecodeBudget, JsonValue, PickleValue } from '../pickle/index.js';
 
 export type DumpKind = 'crash' | 'request' | 'bare-list';
 
@@ -31,6 +31,8 @@ export interface LoadedDump {
   records: DumpRecord[];
   /** Records that were not tuples of at least (req, out): counted, not guessed at. */
   skipped: number;
+  /** The load's one allocation and time budget: every later decode of these values charges it. */
+  budget: DecodeBudget;
 }
 
 /** Per-request line of a summary: enough to pick a trigger candidate without opening the dump. */
