@@ -1,10 +1,11 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TriageError } from '../errors.js';
+import { streamWriter, writeSummaryFile, writeSummaryJson } from '../evidence/dump/json-out.js';
 import { renderDumpSummary } from '../evidence/dump/render.js';
 import { summarizeInput } from '../evidence/dump/summary.js';
 import { parseCommandArgs } from './args.js';
-import { EXIT, say, writeJson, type Subcommand } from './io.js';
+import { EXIT, say, type Subcommand } from './io.js';
 
 const USAGE = 'triage dump <file|folder> [--json] [--out DIR]';
 
@@ -32,13 +33,14 @@ export const dumpCommand: Subcommand = async (argv, ctx) => {
     const dir = path.resolve(ctx.cwd, values.out);
     try {
       await mkdir(dir, { recursive: true });
-      await writeFile(path.join(dir, 'dump-summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+      await writeSummaryFile(summary, path.join(dir, 'dump-summary.json'));
     } catch (err) {
       throw new TriageError('E_IO', `cannot write ${path.join(dir, 'dump-summary.json')}: ${(err as Error).message}`, { cause: err });
     }
   }
   if (values.json) {
-    writeJson(ctx, summary);
+    // Streamed: the document can be tens of MB (see MAX_SUMMARY_ROWS), never one string.
+    await writeSummaryJson(summary, streamWriter(ctx.stdout));
     say(ctx, `read ${summary.counts.requests} requests from ${summary.files.length} file(s); ${summary.counts.unfinished} unfinished`);
   } else {
     say(ctx, renderDumpSummary(summary, { cwd: ctx.cwd }));

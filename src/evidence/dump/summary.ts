@@ -4,11 +4,28 @@
  * the dump was written, so they are the strongest trigger candidates.
  */
 import { describeError, isTriageError, throwIfAborted } from '../../errors.js';
-import { redactText, redactValue } from '../../sglang/redact.js';
-import { asNumber, asString, attr, pickleToJson, PyObject, type JsonValue, type PickleValue } from '../pickle/index.js';
+import { redactText } from '../../sglang/redact.js';
+import { asNumber, attr, pickleToJson, PyObject, type DecodeBudget, type JsonCut, type JsonValue, type PickleValue } from '../pickle/index.js';
 import { listDumpFiles, loadDumpFile, sortRecords, type LoadOptions } from './load.js';
 import type { DumpFileSummary, DumpSummary, LoadedDump, RequestSummary } from './model.js';
-import { requestFacts } from './request.js';
+import { memoRedactor, redactJson } from './redact-json.js';
+import { boundedText, requestFacts } from './request.js';
+
+/**
+ * Rows kept in `requests` (every unfinished one first, then the earliest finished ones): a summary
+ * is read by people and by the router, and a dump of millions of records would make a JSON document
+ * past what one string can hold. The counts always cover every record.
+ */
+export const MAX_SUMMARY_ROWS = 100_000;
+/** Trigger candidates listed (newest first). */
+const MAX_TRIGGER_CANDIDATES = 1000;
+/**
+ * Bounds of server_args in a summary: a real ServerArgs is a flat dataclass of a few hundred
+ * fields; deeper or larger is cut where the bound is reached, and the cut is noted.
+ */
+const SERVER_ARGS_LIMITS = { maxDepth: 32, maxNodes: 50_000, maxStringChars: 2 * 1024 * 1024 };
+/** Longest model name or path kept. */
+const MAX_NAME_CHARS = 1024;
 
 /**
  * Reads every dump an input names and summarises them together. A file that fails to read is listed
@@ -26,7 +43,7 @@ export async function summarizeInput(input: string, options: LoadOptions): Promi
     } catch (err) {
       if (!isTriageError(err, 'E_BAD_INPUT') && !isTriageError(err, 'E_LIMIT')) throw err;
       firstError ??= err;
-      failed.push({ file, kind: null, protocol: null, bytes: 0, requests: 0, unfinished: 0, error: describeError(err) });
+      failed.push({ file: redactText(file), kind: null, protocol: null, bytes: 0, requests: 0, unfinished: 0, error: redactText(describeError(err)) });
     }
   }
   if (dumps.length === 0) throw firstError;
@@ -40,8 +57,10 @@ export async function summarizeInput(input: string, options: LoadOptions): Promi
 export function summarizeDumps(dumps: LoadedDump[]): DumpSummary {
   const notes: string[] = [];
   const records = sortRecords(dumps.flatMap((d) => d.records));
+  const budgets = new Map(dumps.map((d) => [d.file, d.budget]));
   const requests: RequestSummary[] = records.map((record, index) => {
     const facts = requestFacts(record.req, record.out);
+    budgets.get(record.file)?.charge(256 + 2 * facts.preview.length, `the summary of ${records.length} records`);
     return {
       index,
       file: record.file,
@@ -61,11 +80,14 @@ export function summarizeDumps(dumps: LoadedDump[]): DumpSummary {
   });
 
   const withArgs = dumps.find((d) => d.serverArgs !== null);
-  const serverArgs = withArgs ? serverArgsJson(withArgs.serverArgs) : null;
+  const cuts: JsonCut[] = [];
+  const serverArgs = withArgs ? serverArgsJson(withArgs.serverArgs, withArgs.budget, cuts) : null;
+  for (const cut of cuts.slice(0, 3)) notes.push(`server_args cut at ${cut.path || 'the top'}: ${cut.why} (the rest of that value is left out)`);
   if (!withArgs) notes.push('server_args is None in every file (SGLang drops it when it cannot be pickled): model and topology unknown');
   const args = withArgs?.serverArgs ?? null;
   const launch = dumps.find((d) => d.launchCommand !== null)?.launchCommand ?? null;
 
+  const redact = memoRedactor();
   const kinds = new Set(dumps.map((d) => d.kind));
   const kind = kinds.size === 1 ? [...kinds][0]! : 'mixed';
   const unfinished = requests.filter((r) => r.unfinished);
@@ -85,21 +107,37 @@ export function summarizeDumps(dumps: LoadedDump[]): DumpSummary {
   const start = starts.reduce<number | null>((m, t) => (m === null || t < m ? t : m), null);
   const end = ends.reduce<number | null>((m, t) => (m === null || t > m ? t : m), null);
 
+  const unfinishedByFile = new Map<string, number>();
+  for (const r of unfinished) unfinishedByFile.set(r.file, (unfinishedByFile.get(r.file) ?? 0) + 1);
+  const rows = keepRows(requests, unfinished.length);
+  if (rows.length < requests.length) {
+    notes.push(`requests lists ${rows.length} of ${requests.length} records (every unfinished one, then the earliest); the counts cover them all`);
+  }
+  for (const row of rows) {
+    row.file = redact(row.file);
+    if (row.rid !== null) row.rid = redact(row.rid);
+  }
+  if (unfinished.length > MAX_TRIGGER_CANDIDATES) notes.push(`triggerCandidates lists the newest ${MAX_TRIGGER_CANDIDATES} of ${unfinished.length} unfinished requests`);
+  const name = (key: string) => {
+    const text = boundedText(attr(args, key), MAX_NAME_CHARS);
+    return text === undefined ? undefined : redact(text);
+  };
+
   return {
     kind,
     files: dumps.map((d) => ({
-      file: d.file,
+      file: redact(d.file),
       kind: d.kind,
       protocol: d.protocol,
       bytes: d.bytes,
       requests: d.records.length,
-      unfinished: requests.filter((r) => r.file === d.file && r.unfinished).length,
+      unfinished: unfinishedByFile.get(d.file) ?? 0,
     })),
-    model: asString(attr(args, 'served_model_name')) ?? asString(attr(args, 'model_path')) ?? null,
-    modelPath: asString(attr(args, 'model_path')) ?? null,
+    model: name('served_model_name') ?? name('model_path') ?? null,
+    modelPath: name('model_path') ?? null,
     topology: { tp: int(args, 'tp_size'), dp: int(args, 'dp_size'), pp: int(args, 'pp_size'), ep: int(args, 'ep_size') },
     endpoint: endpointOf(args),
-    launchCommand: launch === null ? null : redactText(launch),
+    launchCommand: launch === null ? null : redact(launch),
     timeSpan: { start: iso(start), end: iso(end), seconds: start !== null && end !== null ? round3(end - start) : null },
     counts: {
       requests: requests.length,
@@ -109,18 +147,35 @@ export function summarizeDumps(dumps: LoadedDump[]): DumpSummary {
       batch: requests.filter((r) => r.input === 'batch').length,
       skipped,
     },
-    triggerCandidates: [...unfinished].reverse().map((r) => r.rid ?? `#${r.index}`),
-    requests,
+    triggerCandidates: unfinished
+      .slice(-MAX_TRIGGER_CANDIDATES)
+      .reverse()
+      .map((r) => (r.rid === null ? `#${r.index}` : redact(r.rid))),
+    requests: rows,
     serverArgs,
-    notes,
+    notes: notes.map(redact),
   };
 }
 
-function serverArgsJson(args: PickleValue): Record<string, JsonValue> | null {
-  const json = pickleToJson(args, { records: 'fields', maxStringChars: 16 * 1024 * 1024 });
+/** Every unfinished row (up to the cap), then the earliest finished ones, in creation order. */
+function keepRows(requests: RequestSummary[], unfinished: number): RequestSummary[] {
+  if (requests.length <= MAX_SUMMARY_ROWS) return requests;
+  let finishedRoom = Math.max(0, MAX_SUMMARY_ROWS - unfinished);
+  let unfinishedRoom = MAX_SUMMARY_ROWS - finishedRoom;
+  const rows: RequestSummary[] = [];
+  for (const r of requests) {
+    if (r.unfinished ? unfinishedRoom-- > 0 : finishedRoom-- > 0) rows.push(r);
+  }
+  return rows;
+}
+
+/** server_args as JSON, cut where it passes SERVER_ARGS_LIMITS (cuts reported), secrets redacted. */
+function serverArgsJson(args: PickleValue, budget: DecodeBudget, cuts: JsonCut[]): Record<string, JsonValue> | null {
+  const json = redactJson(pickleToJson(args, { records: 'fields', ...SERVER_ARGS_LIMITS, onLimit: 'cut', cuts, budget, what: 'server_args' }));
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return { value: json };
-  const out = redactValue(json);
-  if (args instanceof PyObject) return { $class: args.className, ...out };
+  const out: Record<string, JsonValue> = Object.create(null);
+  if (args instanceof PyObject) out.$class = args.className;
+  for (const key of Object.keys(json)) out[key] = json[key]!;
   return out;
 }
 
@@ -130,7 +185,7 @@ function int(args: PickleValue, key: string): number | null {
 }
 
 function endpointOf(args: PickleValue): string | null {
-  const host = asString(attr(args, 'host'));
+  const host = boundedText(attr(args, 'host'), 256);
   const port = asNumber(attr(args, 'port'));
   if (host === undefined && port === undefined) return null;
   const h = host ?? '?';
