@@ -29,7 +29,8 @@ interface Measured {
   peakRssGrowthBytes: number;
 }
 
-async function ensureDump(log: BenchLog): Promise<number> {
+/** Writes the bench dump with CPython once (kept under bench/.work); shared with replay-first.bench.ts. */
+export async function ensureDump(log: BenchLog): Promise<{ file: string; size: number }> {
   const stamp = `${DUMP}.params.json`;
   const wanted = JSON.stringify(PARAMS);
   const have = await readFile(stamp, 'utf8').catch(() => '');
@@ -39,7 +40,7 @@ async function ensureDump(log: BenchLog): Promise<number> {
     await pexec('python3', [path.join(here, 'pickle_dump.py'), 'make', DUMP, String(PARAMS.requests), String(PARAMS.targetMb)], { timeout: 600_000 });
     await writeFile(stamp, wanted);
   }
-  return (await stat(DUMP)).size;
+  return { file: DUMP, size: (await stat(DUMP)).size };
 }
 
 async function cpython(): Promise<Measured & { version: string }> {
@@ -62,7 +63,7 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const s = (seconds: number) => `${seconds.toFixed(3)} s`;
 
 export default async function bench(log: BenchLog): Promise<void> {
-  const size = await ensureDump(log);
+  const { size } = await ensureDump(log);
   // Interleave the two sides so background load on the machine hits both alike.
   const py1 = await cpython();
   const summary = await ours('summary', REPEATS);

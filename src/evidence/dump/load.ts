@@ -134,7 +134,7 @@ export async function loadReplayRequests(input: string, opts: { signal: AbortSig
     let cost: number;
     let facts: ReturnType<typeof requestFacts>;
     try {
-      facts = requestFacts(record.req, record.out);
+      facts = requestFacts(record.req, record.out, { preview: false });
       cost = measureGenerateBody(record.req, budget, what);
     } catch (err) {
       // The load's own budget running out is the load failing (a memo bomb); anything else is this record.

@@ -82,11 +82,10 @@ function sent(key: PickleValue, value: PickleValue): key is string {
  * body, E_LIMIT past a bound.
  */
 export function measureGenerateBody(req: PickleValue, budget: DecodeBudget | undefined, what: string): number {
-  let cost = 0;
-  for (const [key, value] of bodyFields(req)) {
-    if (sent(key, value)) cost += measureJson(value, { ...BODY_LIMITS, ...(budget ? { budget } : {}), what });
-  }
-  return cost;
+  const fields: PyDict = new Map();
+  for (const [key, value] of bodyFields(req)) if (sent(key, value)) fields.set(key, value);
+  // One walk over all fields (a dict of them), with the bounds each field gets when it is built.
+  return measureJson(fields, { ...BODY_LIMITS, maxDepth: BODY_LIMITS.maxDepth + 1, ...(budget ? { budget } : {}), what });
 }
 
 /**
@@ -121,8 +120,12 @@ function mediaUrls(value: JsonValue, depth: number): JsonValue {
   return value;
 }
 
-/** What a summary says about one record, without decoding long prompts. */
-export function requestFacts(req: PickleValue, out: PickleValue): RequestFacts {
+/**
+ * What a summary says about one record, without decoding long prompts. `preview: false` skips the
+ * prompt preview (and its redaction), which the replay does not need.
+ */
+export function requestFacts(req: PickleValue, out: PickleValue, options: { preview?: boolean } = {}): RequestFacts {
+  const withPreview = options.preview !== false;
   const fields = requestFields(req);
   const get = (name: string): PickleValue | undefined => fields?.get(name);
   const text = get('text');
@@ -135,11 +138,11 @@ export function requestFacts(req: PickleValue, out: PickleValue): RequestFacts {
   if (isText(text)) {
     input = 'text';
     inputSize = textLength(text);
-    preview = textPreview(text, PREVIEW_CHARS) ?? '';
+    if (withPreview) preview = textPreview(text, PREVIEW_CHARS) ?? '';
   } else if (textItems) {
     input = 'batch';
     inputSize = textItems.reduce((n: number, t) => n + textLength(t), 0);
-    preview = `[${textItems.length} prompts] ${textPreview(textItems[0], PREVIEW_CHARS) ?? ''}`;
+    if (withPreview) preview = `[${textItems.length} prompts] ${textPreview(textItems[0], PREVIEW_CHARS) ?? ''}`;
   } else if (idItems) {
     const nested = idItems.length > 0 && sequenceItems(idItems[0]) !== null;
     input = nested ? 'batch' : 'input_ids';
@@ -167,7 +170,7 @@ export function requestFacts(req: PickleValue, out: PickleValue): RequestFacts {
     stream: get('stream') === true,
     input,
     inputSize,
-    preview: redactText(preview.length > PREVIEW_CHARS ? preview.slice(0, PREVIEW_CHARS) : preview),
+    preview: preview && redactText(preview.length > PREVIEW_CHARS ? preview.slice(0, PREVIEW_CHARS) : preview),
     unfinished,
     finishReason: describeFinish(reasons[0] ?? null),
     promptTokens: sumOf(metas, 'prompt_tokens'),

@@ -91,7 +91,14 @@ export function measureJson(value: PickleValue, options: ToJsonOptions = {}): nu
 }
 
 function convert(value: PickleValue, options: ToJsonOptions, build: boolean): { root: JsonValue; cost: number } {
-  const opts = { ...DEFAULTS, ...stripUndefined(options) };
+  const opts = {
+    maxDepth: options.maxDepth ?? DEFAULTS.maxDepth,
+    maxNodes: options.maxNodes ?? DEFAULTS.maxNodes,
+    maxStringChars: options.maxStringChars ?? DEFAULTS.maxStringChars,
+    bytes: options.bytes ?? DEFAULTS.bytes,
+    maxInlineBytes: options.maxInlineBytes ?? DEFAULTS.maxInlineBytes,
+    records: options.records ?? DEFAULTS.records,
+  };
   const budget = options.budget;
   const what = options.what ?? 'converting to JSON';
   const cutMode = options.onLimit === 'cut';
@@ -170,6 +177,10 @@ function convert(value: PickleValue, options: ToJsonOptions, build: boolean): { 
       }
       throw limit(`nesting deeper than ${opts.maxDepth}`);
     }
+    if (kind === 'array') {
+      const numbers = numberRun(content as PickleValue[]);
+      if (numbers !== null) return numbers;
+    }
     onPath.add(source);
     if (kind === 'array') {
       const out: JsonValue[] = [];
@@ -178,6 +189,24 @@ function convert(value: PickleValue, options: ToJsonOptions, build: boolean): { 
     }
     const out = Object.create(null) as { [key: string]: JsonValue };
     frames.push({ kind, source, entries: content as Entries, i: 0, out, path });
+    return out;
+  };
+
+  /** A list of plain numbers (token ids: most of a dump) converted in one loop, no frame per item. */
+  const numberRun = (items: PickleValue[]): JsonValue[] | null => {
+    const n = items.length;
+    if (n < 8) return null;
+    for (let i = 0; i < n; i++) if (typeof items[i] !== 'number') return null;
+    nodes += n;
+    if (nodes > opts.maxNodes) over(`more than ${opts.maxNodes} values`);
+    spend(JSON_NODE_BYTES * n);
+    budget?.work(n, what);
+    if (!build) return [];
+    const out: JsonValue[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = items[i] as number;
+      out[i] = Number.isFinite(v) ? v : String(v);
+    }
     return out;
   };
 
@@ -217,10 +246,6 @@ function convert(value: PickleValue, options: ToJsonOptions, build: boolean): { 
     if (!top) root = { $cut: err.message };
   }
   return { root, cost };
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Decimal up to ~4300 digits, hex beyond (linear time whatever the size). */
