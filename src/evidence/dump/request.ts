@@ -132,26 +132,22 @@ export function requestFacts(req: PickleValue, out: PickleValue, options: { prev
   const ids = get('input_ids');
   let input: RequestFacts['input'] = 'none';
   let inputSize = 0;
-  let preview = '';
   const textItems = sequenceItems(text);
   const idItems = sequenceItems(ids);
   if (isText(text)) {
     input = 'text';
     inputSize = textLength(text);
-    if (withPreview) preview = textPreview(text, PREVIEW_CHARS) ?? '';
   } else if (textItems) {
     input = 'batch';
     inputSize = textItems.reduce((n: number, t) => n + textLength(t), 0);
-    if (withPreview) preview = `[${textItems.length} prompts] ${textPreview(textItems[0], PREVIEW_CHARS) ?? ''}`;
   } else if (idItems) {
     const nested = idItems.length > 0 && sequenceItems(idItems[0]) !== null;
     input = nested ? 'batch' : 'input_ids';
     inputSize = nested ? idItems.reduce((n: number, row) => n + (sequenceItems(row)?.length ?? 0), 0) : idItems.length;
-    preview = nested ? `[${idItems.length} prompts of input ids]` : `[${idItems.length} input ids]`;
   } else if (get('input_embeds') !== undefined && get('input_embeds') !== null) {
     input = 'input_embeds';
-    preview = '[input embeddings]';
   }
+  const preview = withPreview ? requestPreview(req) : '';
 
   const outs = sequenceItems(out) ?? (out instanceof Map || out instanceof PyObject ? [out] : []);
   const metas = outs.map((o) => attr(o, 'meta_info'));
@@ -170,12 +166,26 @@ export function requestFacts(req: PickleValue, out: PickleValue, options: { prev
     stream: get('stream') === true,
     input,
     inputSize,
-    preview: preview && redactText(preview.length > PREVIEW_CHARS ? preview.slice(0, PREVIEW_CHARS) : preview),
+    preview,
     unfinished,
     finishReason: describeFinish(reasons[0] ?? null),
     promptTokens: sumOf(metas, 'prompt_tokens'),
     completionTokens: sumOf(metas, 'completion_tokens'),
   };
+}
+
+/** The first PREVIEW_CHARS characters of the prompt (or its shape), secrets redacted. */
+export function requestPreview(req: PickleValue): string {
+  const fields = requestFields(req);
+  const text = fields?.get('text');
+  const textItems = sequenceItems(text);
+  const idItems = sequenceItems(fields?.get('input_ids'));
+  let preview = '';
+  if (isText(text)) preview = textPreview(text, PREVIEW_CHARS) ?? '';
+  else if (textItems) preview = `[${textItems.length} prompts] ${textPreview(textItems[0], PREVIEW_CHARS) ?? ''}`;
+  else if (idItems) preview = idItems.length > 0 && sequenceItems(idItems[0]) !== null ? `[${idItems.length} prompts of input ids]` : `[${idItems.length} input ids]`;
+  else if (fields?.get('input_embeds') !== undefined && fields?.get('input_embeds') !== null) preview = '[input embeddings]';
+  return preview && redactText(preview.length > PREVIEW_CHARS ? preview.slice(0, PREVIEW_CHARS) : preview);
 }
 
 /** {"type": "abort", "message": "..."} → "abort: ..." (secrets redacted); {"type": "stop", ...} → "stop". */

@@ -9,7 +9,7 @@ import { asNumber, attr, pickleToJson, PyObject, type DecodeBudget, type JsonCut
 import { listDumpFiles, loadDumpFile, sortRecords, type LoadOptions } from './load.js';
 import type { DumpFileSummary, DumpSummary, LoadedDump, RequestSummary } from './model.js';
 import { memoRedactor, redactJson } from './redact-json.js';
-import { boundedText, requestFacts } from './request.js';
+import { boundedText, requestFacts, requestPreview } from './request.js';
 
 /**
  * Rows kept in `requests` (every unfinished one first, then the earliest finished ones): a summary
@@ -58,10 +58,33 @@ export function summarizeDumps(dumps: LoadedDump[]): DumpSummary {
   const notes: string[] = [];
   const records = sortRecords(dumps.flatMap((d) => d.records));
   const budgets = new Map(dumps.map((d) => [d.file, d.budget]));
-  const requests: RequestSummary[] = records.map((record, index) => {
-    const facts = requestFacts(record.req, record.out);
-    budgets.get(record.file)?.charge(256 + 2 * facts.preview.length, `the summary of ${records.length} records`);
-    return {
+  const redact = memoRedactor();
+
+  // One pass: counts over every record; rows only for the ones a summary keeps (MAX_SUMMARY_ROWS).
+  const counts = { requests: records.length, finished: 0, unfinished: 0, streaming: 0, batch: 0, skipped: 0 };
+  const unfinishedByFile = new Map<string, number>();
+  const unfinishedRows: RequestSummary[] = [];
+  const finishedRows: RequestSummary[] = [];
+  const newestUnfinished: string[] = [];
+  let start: number | null = null;
+  let end: number | null = null;
+  records.forEach((record, index) => {
+    const facts = requestFacts(record.req, record.out, { preview: false });
+    if (facts.unfinished) {
+      counts.unfinished++;
+      unfinishedByFile.set(record.file, (unfinishedByFile.get(record.file) ?? 0) + 1);
+      newestUnfinished.push(facts.label ?? `#${index}`);
+      if (newestUnfinished.length > 2 * MAX_TRIGGER_CANDIDATES) newestUnfinished.splice(0, MAX_TRIGGER_CANDIDATES);
+    } else counts.finished++;
+    if (facts.stream) counts.streaming++;
+    if (facts.input === 'batch') counts.batch++;
+    if (record.createdAt !== null && (start === null || record.createdAt < start)) start = record.createdAt;
+    const last = record.finishedAt ?? record.createdAt;
+    if (last !== null && (end === null || last > end)) end = last;
+    const keep = facts.unfinished ? unfinishedRows : finishedRows;
+    if (keep.length >= MAX_SUMMARY_ROWS) return;
+    budgets.get(record.file)?.charge(512, `the summary rows of ${records.length} records`);
+    keep.push({
       index,
       file: record.file,
       rid: facts.label,
@@ -75,9 +98,17 @@ export function summarizeDumps(dumps: LoadedDump[]): DumpSummary {
       stream: facts.stream,
       input: facts.input,
       inputSize: facts.inputSize,
-      preview: facts.preview,
-    };
+      preview: '',
+    });
   });
+  // Every unfinished row first (the trigger candidates), then the earliest finished ones, in creation order.
+  const rows = [...unfinishedRows, ...finishedRows.slice(0, Math.max(0, MAX_SUMMARY_ROWS - unfinishedRows.length))].sort((x, y) => x.index - y.index);
+  for (const row of rows) {
+    const record = records[row.index]!;
+    row.preview = requestPreview(record.req);
+    row.file = redact(row.file);
+    if (row.rid !== null) row.rid = redact(row.rid);
+  }
 
   const withArgs = dumps.find((d) => d.serverArgs !== null);
   const cuts: JsonCut[] = [];
@@ -87,41 +118,27 @@ export function summarizeDumps(dumps: LoadedDump[]): DumpSummary {
   const args = withArgs?.serverArgs ?? null;
   const launch = dumps.find((d) => d.launchCommand !== null)?.launchCommand ?? null;
 
-  const redact = memoRedactor();
   const kinds = new Set(dumps.map((d) => d.kind));
   const kind = kinds.size === 1 ? [...kinds][0]! : 'mixed';
-  const unfinished = requests.filter((r) => r.unfinished);
-  if (unfinished.length) {
-    notes.push(`${unfinished.length} unfinished request(s): in flight when the dump was written, so the strongest trigger candidates; replay them first`);
+  if (counts.unfinished) {
+    notes.push(`${counts.unfinished} unfinished request(s): in flight when the dump was written, so the strongest trigger candidates; replay them first`);
   } else if (kind === 'crash') {
     notes.push('no unfinished requests: the crash hit between requests, or the dump holds only the last 5 minutes of finished ones');
   } else {
     notes.push('request dumps hold finished requests only: there is no in-flight trigger candidate in them');
   }
-  const skipped = dumps.reduce((n, d) => n + d.skipped, 0);
-  if (skipped) notes.push(`${skipped} record(s) were not (request, output, created, finished) tuples and were skipped`);
-
-  const starts = requests.map((r) => r.createdAt).filter((t): t is number => t !== null);
-  const ends = requests.map((r) => r.finishedAt ?? r.createdAt).filter((t): t is number => t !== null);
-  // A loop rather than Math.min(...xs): a folder of dumps can hold more records than a call has arguments.
-  const start = starts.reduce<number | null>((m, t) => (m === null || t < m ? t : m), null);
-  const end = ends.reduce<number | null>((m, t) => (m === null || t > m ? t : m), null);
-
-  const unfinishedByFile = new Map<string, number>();
-  for (const r of unfinished) unfinishedByFile.set(r.file, (unfinishedByFile.get(r.file) ?? 0) + 1);
-  const rows = keepRows(requests, unfinished.length);
-  if (rows.length < requests.length) {
-    notes.push(`requests lists ${rows.length} of ${requests.length} records (every unfinished one, then the earliest); the counts cover them all`);
+  counts.skipped = dumps.reduce((n, d) => n + d.skipped, 0);
+  if (counts.skipped) notes.push(`${counts.skipped} record(s) were not (request, output, created, finished) tuples and were skipped`);
+  if (rows.length < records.length) {
+    notes.push(`requests lists ${rows.length} of ${records.length} records (every unfinished one, then the earliest); the counts cover them all`);
   }
-  for (const row of rows) {
-    row.file = redact(row.file);
-    if (row.rid !== null) row.rid = redact(row.rid);
-  }
-  if (unfinished.length > MAX_TRIGGER_CANDIDATES) notes.push(`triggerCandidates lists the newest ${MAX_TRIGGER_CANDIDATES} of ${unfinished.length} unfinished requests`);
+  if (counts.unfinished > MAX_TRIGGER_CANDIDATES) notes.push(`triggerCandidates lists the newest ${MAX_TRIGGER_CANDIDATES} of ${counts.unfinished} unfinished requests`);
   const name = (key: string) => {
     const text = boundedText(attr(args, key), MAX_NAME_CHARS);
     return text === undefined ? undefined : redact(text);
   };
+  const startAt = start as number | null;
+  const endAt = end as number | null;
 
   return {
     kind,
@@ -136,37 +153,15 @@ export function summarizeDumps(dumps: LoadedDump[]): DumpSummary {
     model: name('served_model_name') ?? name('model_path') ?? null,
     modelPath: name('model_path') ?? null,
     topology: { tp: int(args, 'tp_size'), dp: int(args, 'dp_size'), pp: int(args, 'pp_size'), ep: int(args, 'ep_size') },
-    endpoint: endpointOf(args),
+    endpoint: nullable(endpointOf(args), redact),
     launchCommand: launch === null ? null : redact(launch),
-    timeSpan: { start: iso(start), end: iso(end), seconds: start !== null && end !== null ? round3(end - start) : null },
-    counts: {
-      requests: requests.length,
-      finished: requests.length - unfinished.length,
-      unfinished: unfinished.length,
-      streaming: requests.filter((r) => r.stream).length,
-      batch: requests.filter((r) => r.input === 'batch').length,
-      skipped,
-    },
-    triggerCandidates: unfinished
-      .slice(-MAX_TRIGGER_CANDIDATES)
-      .reverse()
-      .map((r) => (r.rid === null ? `#${r.index}` : redact(r.rid))),
+    timeSpan: { start: iso(startAt), end: iso(endAt), seconds: startAt !== null && endAt !== null ? round3(endAt - startAt) : null },
+    counts,
+    triggerCandidates: newestUnfinished.slice(-MAX_TRIGGER_CANDIDATES).reverse().map(redact),
     requests: rows,
     serverArgs,
     notes: notes.map(redact),
   };
-}
-
-/** Every unfinished row (up to the cap), then the earliest finished ones, in creation order. */
-function keepRows(requests: RequestSummary[], unfinished: number): RequestSummary[] {
-  if (requests.length <= MAX_SUMMARY_ROWS) return requests;
-  let finishedRoom = Math.max(0, MAX_SUMMARY_ROWS - unfinished);
-  let unfinishedRoom = MAX_SUMMARY_ROWS - finishedRoom;
-  const rows: RequestSummary[] = [];
-  for (const r of requests) {
-    if (r.unfinished ? unfinishedRoom-- > 0 : finishedRoom-- > 0) rows.push(r);
-  }
-  return rows;
 }
 
 /** server_args as JSON, cut where it passes SERVER_ARGS_LIMITS (cuts reported), secrets redacted. */
@@ -200,4 +195,8 @@ function iso(seconds: number | null): string | null {
 
 function round3(n: number): number {
   return Math.round(n * 1000) / 1000;
+}
+
+function nullable(value: string | null, map: (s: string) => string): string | null {
+  return value === null ? null : map(value);
 }

@@ -34,6 +34,8 @@ export interface Meter {
 
 const ITEM_BYTES = 8;
 const OBJECT_BYTES = 64;
+/** What one entry of a copied Map costs in V8 (key, value, chain link and hash-table share). */
+const MAP_ENTRY_BYTES = 40;
 
 export function makeGlobal(module: string, name: string): PyGlobal {
   return new PyGlobal(MODULE_ALIASES[module] ?? module, name);
@@ -92,7 +94,7 @@ function copyItems(items: PickleValue[] | null, meter: Meter, name: string): Pic
 
 function copyDict(from: PyDict | null, meter: Meter, name: string): PyDict {
   if (!from) return new Map();
-  meter.charge(OBJECT_BYTES + 2 * ITEM_BYTES * from.size, `a ${from.size}-item dict copy (${name})`);
+  meter.charge(OBJECT_BYTES + MAP_ENTRY_BYTES * from.size, `a ${from.size}-item dict copy (${name})`);
   meter.work(from.size);
   return new Map(from);
 }
@@ -161,19 +163,24 @@ function mergeInto(target: PyObject, from: PyDict, meter: Meter): PyDict {
   if (into === from) return into;
   meter.work(from.size);
   if (!ownedFields.has(into)) {
-    meter.charge(OBJECT_BYTES + 2 * ITEM_BYTES * into.size, `a copy of a ${into.size}-field object state`);
+    meter.charge(OBJECT_BYTES + MAP_ENTRY_BYTES * into.size, `a copy of a ${into.size}-field object state`);
     meter.work(into.size);
     into = new Map(into);
     ownedFields.add(into);
   }
-  meter.charge(2 * ITEM_BYTES * from.size, `merging a ${from.size}-field object state`);
+  meter.charge(MAP_ENTRY_BYTES * from.size, `merging a ${from.size}-field object state`);
   for (const [k, v] of from) into.set(k, v);
   return into;
 }
 
+/** Maps already found to have only string keys (a memo'd state dict is checked once, not per BUILD). */
+const stringKeyed = new WeakSet<PyDict>();
+
 function allStringKeys(map: PyDict, meter: Meter): boolean {
+  if (stringKeyed.has(map)) return true;
   meter.work(map.size);
   for (const key of map.keys()) if (typeof key !== 'string') return false;
+  stringKeyed.add(map);
   return true;
 }
 
@@ -189,7 +196,7 @@ function dictFromPairs(value: PickleValue | undefined, meter: Meter, name: strin
   if (value instanceof Map) return copyDict(value, meter, name);
   const items = itemsOfIterable(value);
   if (!items) return undefined;
-  meter.charge(OBJECT_BYTES + 2 * ITEM_BYTES * items.length, `a ${items.length}-item dict (${name})`);
+  meter.charge(OBJECT_BYTES + MAP_ENTRY_BYTES * items.length, `a ${items.length}-item dict (${name})`);
   meter.work(items.length);
   const out: PyDict = new Map();
   for (const pair of items) {
