@@ -121,6 +121,12 @@ export interface ReplayLoad {
  */
 export async function loadReplayRequests(input: string, opts: { signal: AbortSignal; limits?: Partial<PickleLimits> }): Promise<ReplayLoad> {
   const { files, dumps } = await loadDumps(path.resolve(input), { signal: opts.signal, ...(opts.limits ? { limits: opts.limits } : {}) });
+  return { files, ...replayRequestsOf(dumps, opts.signal) };
+}
+
+/** The replay requests of dumps already read (see loadReplayRequests). */
+export function replayRequestsOf(dumps: LoadedDump[], signal: AbortSignal): Omit<ReplayLoad, 'files'> {
+  const opts = { signal };
   const budgets = new Map(dumps.map((d) => [d.file, d.budget]));
   const records = sortRecords(dumps.flatMap((d) => d.records));
   let skipped = dumps.reduce((n, d) => n + d.skipped, 0);
@@ -159,7 +165,7 @@ export async function loadReplayRequests(input: string, opts: { signal: AbortSig
     requests.push(request);
   }
   if (skipped > notes.length && notes.length >= 5) notes.push(`${skipped} record(s) skipped in all`);
-  return { requests, files, skipped, notes };
+  return { requests, skipped, notes };
 }
 
 function isBudgetError(err: TriageError): boolean {
