@@ -71,9 +71,25 @@ export const JSON_NODE_BYTES = 16;
 const MAX_DECIMAL_BITS = 14_284;
 
 type Entries = Array<[string, PickleValue]>;
+/** Where a subtree's walk started (measure mode caches what each shared subtree costs). */
+interface Marks {
+  cost0: number;
+  nodes0: number;
+  chars0: number;
+  /** Levels below this container (0: only scalars inside). */
+  depthBelow: number;
+}
 type Frame =
-  | { kind: 'array'; source: object; items: PickleValue[]; i: number; out: JsonValue[]; path: string }
-  | { kind: 'object'; source: object; entries: Entries; i: number; out: { [key: string]: JsonValue }; path: string };
+  | ({ kind: 'array'; source: object; items: PickleValue[]; i: number; out: JsonValue[]; path: string } & Marks)
+  | ({ kind: 'object'; source: object; entries: Entries; i: number; out: { [key: string]: JsonValue }; path: string } & Marks);
+
+/** What a subtree cost when first walked: charged again, whole, each time it is referenced. */
+interface SubtreeCost {
+  cost: number;
+  nodes: number;
+  chars: number;
+  depth: number;
+}
 
 class Cut extends Error {}
 
@@ -107,6 +123,12 @@ function convert(value: PickleValue, options: ToJsonOptions, build: boolean): { 
   let cost = 0;
   const frames: Frame[] = [];
   const onPath = new Set<object>();
+  /**
+   * Measure mode: a container referenced from many places (memo amplification) is walked once and
+   * then charged its full cost per reference, so measuring a billion-node DAG takes as long as its
+   * few distinct nodes, while the charge is the billion.
+   */
+  const seen = build ? null : new Map<object, SubtreeCost>();
   let currentPath = '';
 
   const over = (why: string): never => {
@@ -177,19 +199,42 @@ function convert(value: PickleValue, options: ToJsonOptions, build: boolean): { 
       }
       throw limit(`nesting deeper than ${opts.maxDepth}`);
     }
+    const known = seen?.get(source);
+    if (known && frames.length + known.depth < opts.maxDepth) {
+      // Charge the whole subtree again (its node of this reference was counted by start()).
+      nodes += known.nodes - 1;
+      if (nodes > opts.maxNodes) over(`more than ${opts.maxNodes} values`);
+      chars += known.chars;
+      if (chars > opts.maxStringChars) over(`more than ${opts.maxStringChars} characters of strings`);
+      spend(known.cost - JSON_NODE_BYTES);
+      budget?.work(1, what);
+      noteDepth(known.depth);
+      return null;
+    }
     if (kind === 'array') {
       const numbers = numberRun(content as PickleValue[]);
-      if (numbers !== null) return numbers;
+      if (numbers !== null) {
+        if (seen) noteDepth(0);
+        return numbers;
+      }
     }
     onPath.add(source);
+    // start() already counted this container's own node.
+    const marks: Marks = { cost0: cost - JSON_NODE_BYTES, nodes0: nodes - 1, chars0: chars, depthBelow: 0 };
     if (kind === 'array') {
       const out: JsonValue[] = [];
-      frames.push({ kind, source, items: content as PickleValue[], i: 0, out, path });
+      frames.push({ kind, source, items: content as PickleValue[], i: 0, out, path, ...marks });
       return out;
     }
     const out = Object.create(null) as { [key: string]: JsonValue };
-    frames.push({ kind, source, entries: content as Entries, i: 0, out, path });
+    frames.push({ kind, source, entries: content as Entries, i: 0, out, path, ...marks });
     return out;
+  };
+
+  /** The innermost open container now holds something `depth` levels deep. */
+  const noteDepth = (depth: number) => {
+    const top = frames[frames.length - 1];
+    if (top && top.depthBelow < depth + 1) top.depthBelow = depth + 1;
   };
 
   /** A list of plain numbers (token ids: most of a dump) converted in one loop, no frame per item. */
@@ -233,6 +278,10 @@ function convert(value: PickleValue, options: ToJsonOptions, build: boolean): { 
       }
       frames.pop();
       onPath.delete(frame.source);
+      if (seen) {
+        seen.set(frame.source, { cost: cost - frame.cost0, nodes: nodes - frame.nodes0, chars: chars - frame.chars0, depth: frame.depthBelow });
+        noteDepth(frame.depthBelow);
+      }
     }
   } catch (err) {
     if (!(err instanceof Cut)) throw err;
