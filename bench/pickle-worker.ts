@@ -24,18 +24,23 @@ gc();
 const rssBefore = process.memoryUsage().rss;
 const heapBefore = process.memoryUsage().heapUsed;
 const times: number[] = [];
+const cpuTimes: number[] = [];
 let counts = { requests: 0, unfinished: 0 };
 let heapAfterFirst = 0;
 for (let i = 0; i < Number(repeatsArg); i++) {
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   counts = await once();
   times.push((performance.now() - started) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  cpuTimes.push((cpu.user + cpu.system) / 1e6);
   if (i === 0) heapAfterFirst = process.memoryUsage().heapUsed;
   gc();
 }
 process.stdout.write(
   `${JSON.stringify({
     times,
+    cpuTimes,
     ...counts,
     // maxRSS covers every run, but each run's result is dropped (and collected) before the next.
     peakRssGrowthBytes: process.resourceUsage().maxRSS * 1024 - rssBefore,

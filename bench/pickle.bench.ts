@@ -26,6 +26,8 @@ const GOAL_MEMORY = 2;
 interface Measured {
   seconds: number;
   first: number;
+  /** CPU seconds of the best run (steadier than wall time on a shared machine). */
+  cpuSeconds: number;
   peakRssGrowthBytes: number;
 }
 
@@ -45,8 +47,8 @@ export async function ensureDump(log: BenchLog): Promise<{ file: string; size: n
 
 async function cpython(): Promise<Measured & { version: string }> {
   const { stdout } = await pexec('python3', [path.join(here, 'pickle_dump.py'), 'load', DUMP, String(REPEATS)], { timeout: 600_000, maxBuffer: 1 << 20 });
-  const r = JSON.parse(stdout) as { seconds: number; first: number; peakRssGrowthBytes: number; pythonVersion: string };
-  return { seconds: r.seconds, first: r.first, peakRssGrowthBytes: r.peakRssGrowthBytes, version: r.pythonVersion };
+  const r = JSON.parse(stdout) as { seconds: number; first: number; cpuSeconds: number; peakRssGrowthBytes: number; pythonVersion: string };
+  return { seconds: r.seconds, first: r.first, cpuSeconds: r.cpuSeconds, peakRssGrowthBytes: r.peakRssGrowthBytes, version: r.pythonVersion };
 }
 
 async function ours(mode: 'summary' | 'replay', repeats: number): Promise<Measured & { requests: number; unfinished: number }> {
@@ -55,8 +57,8 @@ async function ours(mode: 'summary' | 'replay', repeats: number): Promise<Measur
     timeout: 600_000,
     maxBuffer: 1 << 20,
   });
-  const r = JSON.parse(stdout) as { times: number[]; peakRssGrowthBytes: number; requests: number; unfinished: number };
-  return { seconds: Math.min(...r.times), first: r.times[0]!, peakRssGrowthBytes: r.peakRssGrowthBytes, requests: r.requests, unfinished: r.unfinished };
+  const r = JSON.parse(stdout) as { times: number[]; cpuTimes: number[]; peakRssGrowthBytes: number; requests: number; unfinished: number };
+  return { seconds: Math.min(...r.times), first: r.times[0]!, cpuSeconds: Math.min(...r.cpuTimes), peakRssGrowthBytes: r.peakRssGrowthBytes, requests: r.requests, unfinished: r.unfinished };
 }
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
@@ -71,9 +73,10 @@ export default async function bench(log: BenchLog): Promise<void> {
   const replay = await ours('replay', 2);
   const py = py1.seconds <= py2.seconds ? py1 : py2;
   const pyMemory = Math.max(py1.peakRssGrowthBytes, py2.peakRssGrowthBytes);
+  const pyCpu = Math.min(py1.cpuSeconds, py2.cpuSeconds);
 
   log(`dump: ${mb(size)}, ${summary.requests} requests (${summary.unfinished} unfinished), best of ${REPEATS} runs per side`);
-  log(`CPython ${py.version} pickle.load (C):  ${s(py.seconds)} (first ${s(py.first)})   peak RSS +${mb(pyMemory)} (${(pyMemory / size).toFixed(2)}× file)`);
+  log(`CPython ${py.version} pickle.load (C):  ${s(py.seconds)} (first ${s(py.first)}, cpu ${s(pyCpu)})   peak RSS +${mb(pyMemory)} (${(pyMemory / size).toFixed(2)}× file)`);
   for (const [name, m] of [
     ['ours, summary (parse + model)', summary],
     ['ours, replay bodies (all text)', replay],
@@ -81,7 +84,7 @@ export default async function bench(log: BenchLog): Promise<void> {
     const ratio = m.seconds / py.seconds;
     const memory = m.peakRssGrowthBytes / size;
     log(
-      `${name}: ${s(m.seconds)} (first ${s(m.first)})   ${ratio.toFixed(2)}× CPython   peak RSS +${mb(m.peakRssGrowthBytes)} (${memory.toFixed(2)}× file)` +
+      `${name}: ${s(m.seconds)} (first ${s(m.first)}, cpu ${s(m.cpuSeconds)})   ${ratio.toFixed(2)}× CPython (cpu ${(m.cpuSeconds / pyCpu).toFixed(2)}×)   peak RSS +${mb(m.peakRssGrowthBytes)} (${memory.toFixed(2)}× file)` +
         `   ${ratio <= GOAL_RATIO && memory <= GOAL_MEMORY ? 'within goal' : 'OVER GOAL'}`,
     );
   }

@@ -56,3 +56,4 @@ export function memoRedactor(): (text: string) => string {
     return out;
   };
 }
+

@@ -176,6 +176,12 @@ export function requestFacts(req: PickleValue, out: PickleValue, options: { prev
 
 /** The first PREVIEW_CHARS characters of the prompt (or its shape), secrets redacted. */
 export function requestPreview(req: PickleValue): string {
+  const preview = rawPreview(req);
+  return preview && redactText(preview);
+}
+
+/** requestPreview before redaction (a summary redacts all its previews in one batch). */
+export function rawPreview(req: PickleValue): string {
   const fields = requestFields(req);
   const text = fields?.get('text');
   const textItems = sequenceItems(text);
@@ -185,7 +191,7 @@ export function requestPreview(req: PickleValue): string {
   else if (textItems) preview = `[${textItems.length} prompts] ${textPreview(textItems[0], PREVIEW_CHARS) ?? ''}`;
   else if (idItems) preview = idItems.length > 0 && sequenceItems(idItems[0]) !== null ? `[${idItems.length} prompts of input ids]` : `[${idItems.length} input ids]`;
   else if (fields?.get('input_embeds') !== undefined && fields?.get('input_embeds') !== null) preview = '[input embeddings]';
-  return preview && redactText(preview.length > PREVIEW_CHARS ? preview.slice(0, PREVIEW_CHARS) : preview);
+  return preview.length > PREVIEW_CHARS ? preview.slice(0, PREVIEW_CHARS) : preview;
 }
 
 /** {"type": "abort", "message": "..."} → "abort: ..." (secrets redacted); {"type": "stop", ...} → "stop". */
@@ -194,7 +200,19 @@ function describeFinish(reason: PickleValue): string | null {
   const type = boundedText(attr(reason, 'type'), 64) ?? boundedText(reason, 64);
   if (!type) return 'unknown';
   const message = boundedText(attr(reason, 'message'), MAX_MESSAGE_CHARS);
-  return redactText(message ? `${type}: ${message}` : type);
+  return redactFinish(message ? `${type}: ${message}` : type);
+}
+
+/** Finish reasons repeat ("length", "stop") across thousands of records: redact each distinct one once. */
+const finishRedacted = new Map<string, string>();
+function redactFinish(text: string): string {
+  let out = finishRedacted.get(text);
+  if (out === undefined) {
+    out = redactText(text);
+    if (finishRedacted.size >= 1000) finishRedacted.clear();
+    finishRedacted.set(text, out);
+  }
+  return out;
 }
 
 function sumOf(metas: Array<PickleValue | undefined>, key: string): number | null {

@@ -104,8 +104,7 @@ export function summarizeDumps(dumps: LoadedDump[]): DumpSummary {
   // Every unfinished row first (the trigger candidates), then the earliest finished ones, in creation order.
   const rows = [...unfinishedRows, ...finishedRows.slice(0, Math.max(0, MAX_SUMMARY_ROWS - unfinishedRows.length))].sort((x, y) => x.index - y.index);
   for (const row of rows) {
-    const record = records[row.index]!;
-    row.preview = requestPreview(record.req);
+    row.preview = requestPreview(records[row.index]!.req);
     row.file = redact(row.file);
     if (row.rid !== null) row.rid = redact(row.rid);
   }

@@ -177,10 +177,12 @@ function mergeInto(target: PyObject, from: PyDict, meter: Meter): PyDict {
 const stringKeyed = new WeakSet<PyDict>();
 
 function allStringKeys(map: PyDict, meter: Meter): boolean {
-  if (stringKeyed.has(map)) return true;
+  // Only big maps are remembered: a WeakSet entry per small state dict costs more than the scan.
+  const remember = map.size >= 64;
+  if (remember && stringKeyed.has(map)) return true;
   meter.work(map.size);
   for (const key of map.keys()) if (typeof key !== 'string') return false;
-  stringKeyed.add(map);
+  if (remember) stringKeyed.add(map);
   return true;
 }
 

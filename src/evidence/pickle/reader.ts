@@ -27,7 +27,59 @@ export interface MachineResult {
   length: number;
 }
 
+const BININT1 = OP.BININT1;
+const BININT2 = OP.BININT2;
+const BININT = OP.BININT;
+
 export class PickleMachine extends MachineState {
+  /**
+   * A run of BININT1/BININT2/BININT opcodes (a list batch of token ids), from `pos`, pushed onto the
+   * stack without a trip through the opcode switch each. Stops at the first other opcode or at the
+   * end of the window; charges the run's stack slots and work in one go.
+   */
+  private intRun(): void {
+    const b = this.buf;
+    const end = this.end;
+    const stack = this.stack;
+    const room = this.limits.maxStackDepth - stack.length - this.marks.length;
+    let p = this.pos;
+    let n = 0;
+    for (;;) {
+      if (p >= end || n >= room) break;
+      const op = b[p]!;
+      if (op === BININT1) {
+        if (p + 2 > end) break;
+        stack.push(b[p + 1]!);
+        p += 2;
+      } else if (op === BININT2) {
+        if (p + 3 > end) break;
+        stack.push(b[p + 1]! | (b[p + 2]! << 8));
+        p += 3;
+      } else if (op === BININT) {
+        if (p + 5 > end) break;
+        stack.push(b[p + 1]! | (b[p + 2]! << 8) | (b[p + 3]! << 16) | (b[p + 4]! << 24));
+        p += 5;
+      } else break;
+      n++;
+    }
+    if (n === 0) {
+      // At a window edge or the stack bound: one opcode the ordinary way (it loads or throws).
+      this.op = b[p]!;
+      this.opAt = this.base + p;
+      this.pos = p + 1;
+      const size = this.op === BININT1 ? 1 : this.op === BININT2 ? 2 : 4;
+      this.need(size);
+      const q = this.pos;
+      const v = size === 1 ? this.buf[q]! : size === 2 ? this.buf[q]! | (this.buf[q + 1]! << 8) : this.buf.readInt32LE(q);
+      this.pos = q + size;
+      this.push(v);
+      return;
+    }
+    this.pos = p;
+    this.workLeft -= n;
+    if (!this.budget.tryCharge(16 * n)) throw this.overBudget('the values on the stack');
+  }
+
   /**
    * Runs until STOP or until `sliceMs` has passed (returns null so the caller can yield to the
    * event loop and check its AbortSignal).
@@ -96,24 +148,12 @@ export class PickleMachine extends MachineState {
           this.push(false);
           break;
         case OP.BININT1:
-          this.push(this.u8());
+        case OP.BININT2:
+        case OP.BININT:
+          // Token ids are most of a dump's opcodes: read the whole run of small ints in one loop.
+          this.pos--;
+          this.intRun();
           break;
-        case OP.BININT2: {
-          this.need(2);
-          const b = this.buf;
-          const p = this.pos;
-          this.pos = p + 2;
-          this.push(b[p]! | (b[p + 1]! << 8));
-          break;
-        }
-        case OP.BININT: {
-          this.need(4);
-          const b = this.buf;
-          const p = this.pos;
-          this.pos = p + 4;
-          this.push(b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24));
-          break;
-        }
         case OP.LONG1:
           this.pushLong(this.u8());
           break;
