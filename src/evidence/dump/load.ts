@@ -5,10 +5,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError, isTriageError, TriageError, throwIfAborted } from '../../errors.js';
-import type { ReplayRequest } from '../../replay/types.js';
 import { listFiles } from '../files.js';
 import { asNumber, DecodeBudget, readPickleFile, sequenceItems, type PickleLimits, type PickleValue } from '../pickle/index.js';
-import type { DumpKind, DumpRecord, LoadedDump } from './model.js';
+import type { DumpKind, DumpRecord, LoadedDump, ReplayRequest } from './model.js';
 import { boundedText, measureGenerateBody, requestFacts, toGenerateBody } from './request.js';
 
 /** Longest launch command kept (they run to a few KB; a hostile one may be any size). */

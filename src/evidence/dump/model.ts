@@ -99,6 +99,31 @@ export interface DumpSummary {
   notes: string[];
 }
 
+/**
+ * One request to replay, in `/generate` JSON form, as the dump loader produces it and the replay
+ * engine (src/replay) consumes it. Defined here, below the engine, so the loader needs nothing above it.
+ */
+export interface ReplayRequest {
+  /** Position in the dump after sorting by creation time. */
+  index: number;
+  rid?: string;
+  /** Recorded creation time, epoch seconds. Replay keeps relative offsets between these. */
+  createdAt: number;
+  /** Recorded finish (or dump) time, epoch seconds, when known. */
+  finishedAt?: number;
+  /**
+   * The POST /generate body, or a function that builds it: dumps build each body when its request
+   * is sent, so the first request leaves without the whole dump decoded. The function may throw a
+   * TriageError (the record is then recorded as a bad record, not sent).
+   */
+  body: Record<string, unknown> | (() => Record<string, unknown>);
+  stream: boolean;
+  recordedPromptTokens?: number;
+  recordedCompletionTokens?: number;
+  /** True when the dump had no output for it: the strongest trigger candidate. */
+  unfinished: boolean;
+}
+
 declare module '../types.js' {
   interface EvidenceKinds {
     dump: DumpSummary;
