@@ -10,7 +10,7 @@ if (!file) throw new Error('usage: pickle-worker.ts FILE summary|replay REPEATS'
 const signal = new AbortController().signal;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
-/** What one run keeps: the summary (summary mode) or every /generate body (replay mode). */
+/** What one run keeps: the summary (summary mode) or the replay requests, bodies not yet built (replay mode). */
 async function once(): Promise<{ requests: number; unfinished: number }> {
   if (mode === 'replay') {
     const { requests } = await loadReplayRequests(file!, { signal });

@@ -4,7 +4,8 @@
  * file size.
  *   summary: parse + model extraction, what `triage dump` and `triage route` do (long strings stay in
  *            the file as PyText; only previews are decoded)
- *   replay:  every request turned into its /generate body, every prompt decoded (loadReplayRequests)
+ *   replay:  what `triage replay` does before its first request (loadReplayRequests: parse, facts,
+ *            every body's cost charged to the load's budget; bodies themselves are built at send time)
  * Each side runs in its own child process, best of N runs; peak RSS growth is measured there.
  */
 import { execFile } from 'node:child_process';
@@ -79,7 +80,7 @@ export default async function bench(log: BenchLog): Promise<void> {
   log(`CPython ${py.version} pickle.load (C):  ${s(py.seconds)} (first ${s(py.first)}, cpu ${s(pyCpu)})   peak RSS +${mb(pyMemory)} (${(pyMemory / size).toFixed(2)}× file)`);
   for (const [name, m] of [
     ['ours, summary (parse + model)', summary],
-    ['ours, replay bodies (all text)', replay],
+    ['ours, replay load (lazy bodies)', replay],
   ] as const) {
     const ratio = m.seconds / py.seconds;
     const memory = m.peakRssGrowthBytes / size;
