@@ -5,6 +5,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError, isTriageError, TriageError, throwIfAborted } from '../../errors.js';
+import { redactText } from '../../sglang/redact.js';
 import { listFiles } from '../files.js';
 import { asNumber, DecodeBudget, readPickleFile, sequenceItems, type PickleLimits, type PickleValue } from '../pickle/index.js';
 import type { DumpKind, DumpRecord, LoadedDump, ReplayRequest } from './model.js';
@@ -145,7 +146,7 @@ export function replayRequestsOf(dumps: LoadedDump[], signal: AbortSignal): Omit
       // The load's own budget running out is the load failing (a memo bomb); anything else is this record.
       if (!isTriageError(err) || isBudgetError(err)) throw err;
       skipped++;
-      if (notes.length < 5) notes.push(`skipped record ${record.position} of ${path.basename(record.file)}: ${describeError(err)}`);
+      if (notes.length < 5) notes.push(redactText(`skipped record ${record.position} of ${path.basename(record.file)}: ${describeError(err)}`));
       continue;
     }
     const req = record.req;
