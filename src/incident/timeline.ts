@@ -6,8 +6,18 @@ import type { IncidentRecord, IncidentTimelineEntry, StepView } from './types.js
 
 /** Folds one progress report into the step list: a step keeps its place, its state moves on. */
 export function applyStep(steps: readonly StepView[], progress: StepProgress): StepView[] {
-  const view: StepView = { step: progress.step, state: progress.state, at: progress.at, ...(progress.detail ? { detail: progress.detail } : {}) };
   const index = steps.findIndex((s) => s.step === progress.step);
+  const same = index === -1 ? undefined : steps[index];
+  // A step keeps the time it started while it runs: counters updates do not restart its clock.
+  const at = same && same.state === 'started' && progress.state === 'started' ? same.at : progress.at;
+  const view: StepView = {
+    step: progress.step,
+    state: progress.state,
+    at,
+    ...(progress.detail ? { detail: progress.detail } : {}),
+    ...(progress.counters ? { counters: progress.counters } : {}),
+    ...(progress.deadline ? { deadline: progress.deadline } : {}),
+  };
   if (index === -1) return [...steps, view];
   return steps.map((s, i) => (i === index ? view : s));
 }
