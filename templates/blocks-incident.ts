@@ -37,7 +37,7 @@ export function incidentStatusMessage(incident: IncidentRecord, now: Date): Slac
     blocks.push(section(`*Timeline*${older ? ` (newest ${recent.length})` : ''}\n${bullets(recent.map(timelineLine))}`));
   }
   if (incident.incidentDir) blocks.push(context(`Folder on \`${slackCode(incident.host)}\`: \`${slackCode(incident.incidentDir)}\``));
-  return { text: oneLine(`${incident.id}: ${incident.status}`), blocks };
+  return { text: slackLine(`${incident.id}: ${incident.status}`), blocks };
 }
 
 function timelineLine(entry: IncidentTimelineEntry): string {

@@ -86,7 +86,7 @@ export function summaryMessage(report: Report, incident: SummaryIncident, option
   if (options.superseded) blocks.push(context(':arrow_down: Superseded by a newer result further down this thread; its buttons are the live ones.'));
   else blocks.push({ type: 'actions', block_id: 'triage.summary', elements: summaryButtons(report, incident, options) });
   return {
-    text: truncate(oneLine(`${incident.id}: ${report.problemClass} on ${incident.server}. Next: ${report.nextStep.skill}. ${report.strongestSignal}`), 300),
+    text: truncate(slackLine(`${incident.id}: ${report.problemClass} on ${incident.server}. Next: ${report.nextStep.skill}. ${report.strongestSignal}`), 300),
     blocks: capBlocks(blocks),
   };
 }
@@ -143,7 +143,7 @@ export function failureMessage(incident: SummaryIncident, reason: string, attemp
   ];
   if (options.superseded) blocks.push(context(':arrow_down: Superseded by a newer result further down this thread.'));
   else blocks.push({ type: 'actions', block_id: 'triage.failed', elements: [button('Route again', ACTIONS.route, value), resolveButton(incident.id, value)] });
-  return { text: truncate(oneLine(`${incident.id}: ${incident.pipeline} failed on ${incident.server}: ${reason}`), 300), blocks };
+  return { text: truncate(slackLine(`${incident.id}: ${incident.pipeline} failed on ${incident.server}: ${reason}`), 300), blocks };
 }
 
 /** A one-line message (thread notes, ephemeral replies). The caller escapes what came from outside. */

@@ -3,7 +3,7 @@ import { whereItStands } from '../src/incident/timeline.js';
 import { button, context, section, truncate, userMention, type Block } from './blocks-kit.js';
 import { ACTIONS, resolveButton, type SlackMessage } from './blocks.js';
 import { encodeButtonValue } from './button-value.js';
-import { oneLine, slackCode, slackLine } from './sanitize.js';
+import { slackCode, slackLine } from './sanitize.js';
 
 export const STATE_ICON: Record<IncidentStatus, string> = {
   open: ':large_orange_circle:',
@@ -45,7 +45,7 @@ export function rootMessage(incident: RootView): SlackMessage {
     blocks.push({ type: 'actions', block_id: 'triage.root', elements: [button(incident.owner ? 'Take over ownership' : 'Take ownership', ACTIONS.own, value), resolveButton(incident.id, value)] });
   }
   const verdictText = incident.problemClass && incident.nextSkill ? ` · ${incident.problemClass} → ${incident.nextSkill}` : '';
-  return { text: truncate(oneLine(`${incident.id}: ${incident.pipeline} on ${incident.server} · ${incident.status}${verdictText}`), 300), blocks };
+  return { text: truncate(slackLine(`${incident.id}: ${incident.pipeline} on ${incident.server} · ${incident.status}${verdictText}`), 300), blocks };
 }
 
 function clock(iso: string): string {

@@ -1,7 +1,7 @@
 import type { JobState, StepView } from '../src/incident/types.js';
 import { context, LIMITS, section, truncate, type Block } from './blocks-kit.js';
 import type { SlackMessage } from './blocks.js';
-import { oneLine, slackCode, slackLine } from './sanitize.js';
+import { slackCode, slackLine } from './sanitize.js';
 
 export interface StatusView {
   incidentId: string;
@@ -47,7 +47,7 @@ export function statusMessage(view: StatusView): SlackMessage {
   if (live) blocks.push(context(liveLine(live, view.at)));
   if (view.failure && (view.jobState === 'failed' || view.jobState === 'retrying')) blocks.push(section(`*Last error:* ${l(truncate(view.failure, 1500))}`));
   blocks.push(context(`\`${slackCode(view.incidentId)}\` · updated ${view.at.slice(11, 19)}Z`));
-  return { text: truncate(oneLine(`${view.incidentId}: ${view.pipeline} ${view.jobState}`), 300), blocks };
+  return { text: truncate(slackLine(`${view.incidentId}: ${view.pipeline} ${view.jobState}`), 300), blocks };
 }
 
 /** The step running now: the newest one started and not yet finished. */
