@@ -39,6 +39,8 @@ if current then
   local status = redis.call('HGET', ARGV[3] .. current, 'status')
   if status == 'open' or status == 'investigating' or status == 'mitigated' then return {current, 0} end
 end
+-- Ids carry 16 random bits per server and minute: an alert burst can draw one twice. Never overwrite.
+if redis.call('EXISTS', KEYS[2]) == 1 then return {ARGV[1], 2} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('HSET', KEYS[2], unpack(ARGV, 5))
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
@@ -124,6 +126,15 @@ export class IncidentStore {
   }
 
   async open(input: NewIncident, dedupe: { scope: string; windowMs: number }): Promise<OpenResult> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const opened = await this.tryOpen(input, dedupe);
+      if (opened) return opened;
+    }
+    throw new TriageError('E_TRANSIENT', `could not draw a free incident id for ${input.server}`);
+  }
+
+  /** null: the drawn id was taken (another incident of the same server and minute). */
+  private async tryOpen(input: NewIncident, dedupe: { scope: string; windowMs: number }): Promise<OpenResult | null> {
     const now = this.now();
     const id = this.newId(input.server, now);
     const at = now.toISOString();
@@ -142,6 +153,7 @@ export class IncidentStore {
       ...Object.entries(fields).flat(),
     )) as [string, number];
     const [resolvedId, created] = reply;
+    if (created === 2) return null;
     if (created === 1) await this.append(resolvedId, { kind: 'created', text: `${input.pipeline} on ${input.server} asked for`, by: input.createdBy, pipeline: input.pipeline });
     return { incident: await this.require(resolvedId), created: created === 1 };
   }
