@@ -16,9 +16,6 @@ export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 export const LIFECYCLE_STATES = ['open', 'investigating', 'mitigated', 'resolved'] as const;
 export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
 
-/** Not yet resolved: listed in handoff, joined by a repeat capture. */
-export const ACTIVE_STATUSES: readonly IncidentStatus[] = ['open', 'investigating', 'mitigated', 'failed'];
-
 export const SEVERITIES = ['sev1', 'sev2', 'sev3', 'sev4'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
