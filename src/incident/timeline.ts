@@ -8,15 +8,16 @@ import type { IncidentRecord, IncidentTimelineEntry, StepView } from './types.js
 export function applyStep(steps: readonly StepView[], progress: StepProgress): StepView[] {
   const index = steps.findIndex((s) => s.step === progress.step);
   const same = index === -1 ? undefined : steps[index];
-  // A step keeps the time it started while it runs: counters updates do not restart its clock.
-  const at = same && same.state === 'started' && progress.state === 'started' ? same.at : progress.at;
+  // A tick of a running step keeps when it started and its deadline; only what it reports moves on.
+  const tick = same?.state === 'started' && progress.state === 'started';
+  const deadline = progress.deadline ?? (tick ? same?.deadline : undefined);
   const view: StepView = {
     step: progress.step,
     state: progress.state,
-    at,
+    at: tick && same ? same.at : progress.at,
     ...(progress.detail ? { detail: progress.detail } : {}),
     ...(progress.counters ? { counters: progress.counters } : {}),
-    ...(progress.deadline ? { deadline: progress.deadline } : {}),
+    ...(deadline ? { deadline } : {}),
   };
   if (index === -1) return [...steps, view];
   return steps.map((s, i) => (i === index ? view : s));

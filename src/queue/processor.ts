@@ -98,9 +98,9 @@ function progressRecorder(job: Job, data: PipelineJobData, attempt: number, deps
   let steps: StepView[] = [];
   let writes: Promise<unknown> = Promise.resolve();
   const sink = (progress: StepProgress): void => {
-    // A counters-only report (same step, same state) updates the live view, not the timeline.
+    // A tick of a running step (same step, still started: counters, detail) updates the live view, not the timeline.
     const previous = steps.find((s) => s.step === progress.step);
-    const changed = !previous || previous.state !== progress.state || previous.detail !== progress.detail;
+    const changed = !previous || previous.state !== progress.state;
     steps = applyStep(steps, progress);
     const snapshot = steps;
     const payload: JobProgress = { incidentId: data.incidentId, server: data.server, pipeline: data.pipeline, attempt, steps: snapshot, ...(data.slack ? { slack: data.slack } : {}) };

@@ -328,6 +328,12 @@ export function blockProblems(blocks: unknown, maxBlocks = 50): string[] {
     if (b.type === 'header' && (b.text?.text?.length ?? 0) > 150) problems.push(`block ${i}: header text ${b.text?.text?.length} chars (limit 150)`);
     if (b.type === 'context' && (b.elements?.length ?? 0) > 10) problems.push(`block ${i}: ${b.elements?.length} context elements (limit 10)`);
     if (b.type === 'actions' && (b.elements?.length ?? 0) > 25) problems.push(`block ${i}: ${b.elements?.length} actions (limit 25)`);
+    for (const el of (b.type === 'actions' ? b.elements : undefined) ?? []) {
+      const e = el as { value?: string; confirm?: { title?: { text?: string }; text?: { text?: string }; confirm?: { text?: string }; deny?: { text?: string } } };
+      if ((e.value?.length ?? 0) > 2000) problems.push(`block ${i}: button value ${e.value?.length} chars (limit 2000)`);
+      const c = e.confirm;
+      if (c && ((c.title?.text?.length ?? 0) > 100 || (c.text?.text?.length ?? 0) > 300 || (c.confirm?.text?.length ?? 0) > 30 || (c.deny?.text?.length ?? 0) > 30)) problems.push(`block ${i}: confirm dialog over its limits (title 100, text 300, buttons 30)`);
+    }
   }
   return problems;
 }

@@ -18,7 +18,8 @@ const longReplay: PipelineRunner = async (req, deps, signal, onProgress) => {
   onProgress({ step: 'replay on clean target', state: 'started', at: at(), deadline, counters: { sent: 0, done: 0, failed: 0 } });
   for (let i = 1; i <= 25; i++) {
     await abortableSleep(100, signal);
-    onProgress({ step: 'replay on clean target', state: 'started', at: at(), deadline, counters: { sent: i * 4, done: i * 3, failed: i % 5 === 0 ? i / 5 : Math.floor(i / 5) } });
+    // As the runner's tick sends them: no deadline (the start carried it), a detail that moves on.
+    onProgress({ step: 'replay on clean target', state: 'started', at: at(), detail: `${i * 4} of 100 sent`, counters: { sent: i * 4, done: i * 3, failed: Math.floor(i / 5) } });
   }
   onProgress({ step: 'replay on clean target', state: 'done', detail: '100 sent, 75 done, 5 failed', at: at() });
   onProgress({ step: 'replay-time bundle', state: 'started', at: at(), deadline });
