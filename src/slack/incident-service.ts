@@ -6,6 +6,7 @@ import type { IncidentRecord, IncidentStatus, Severity } from '../incident/types
 import type { Logger, PipelineName } from '../pipelines/types.js';
 import type { PipelineJobData } from '../queue/jobs.js';
 import type { TriageProducer } from '../queue/producer.js';
+import { userMention } from '../../templates/blocks-kit.js';
 import { noteMessage } from '../../templates/blocks.js';
 import { rootMessage } from '../../templates/root-blocks.js';
 import { slackLine } from '../../templates/sanitize.js';
@@ -94,7 +95,7 @@ export class IncidentService {
     const { store } = this.deps;
     await store.setOwner(incident.id, who.user);
     await store.transition(incident.id, 'investigating', ['open', 'failed']);
-    const previous = incident.owner && incident.owner !== who.user ? ` (was <@${incident.owner}>)` : '';
+    const previous = incident.owner && incident.owner !== who.user ? ` (was ${userMention(incident.owner)})` : '';
     await store.append(incident.id, { kind: 'owner', text: `owner is now ${who.user}`, by: who.user });
     return this.announce(incident, `:raising_hand: <@${who.user}> owns this incident now${previous}.`);
   }

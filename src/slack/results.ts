@@ -109,7 +109,9 @@ export class ResultPoster {
     if (!data.success || !data.data.slack?.statusTs) return;
     const incident = await this.deps.store.get(data.data.incidentId, { timeline: false });
     if (!incident || incident.jobId !== job.id) return;
-    this.pushStatus(data.data.slack, viewOf(incident, host, incident.jobState ?? 'queued'));
+    const key = this.pushStatus(data.data.slack, viewOf(incident, host, incident.jobState ?? 'queued'));
+    // Retrying or back in the queue: not "running" until the next attempt reports progress.
+    if (incident.jobState !== 'running') this.live.delete(key);
   }
 
   /** The job's worker died or lost its lock; BullMQ put the job back (or failed it, which 'failed' reports). */
