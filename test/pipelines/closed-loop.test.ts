@@ -126,6 +126,9 @@ describe('closed loop: the pipeline starts the clean target, replays, collects, 
       expect((await ls(path.join(incidentDir, 'profiles'))).some((f) => /\.trace\.json\.gz$/.test(f))).toBe(true);
       const replay = JSON.parse(await readFile(path.join(incidentDir, 'replay', 'replay.json'), 'utf8'));
       expect(replay.options.parallel).toBe(1);
+      // The trace the target wrote is read by content: the dominant kernel, bare, and the trace in the commands.
+      expect(result.report?.facts.dominantKernel).toBe('flash_fwd_splitkv_kernel');
+      expect(result.report?.nextStep.commands.join('\n')).toMatch(/profiles\/.+\.trace\.json\.gz/);
       await expectTargetGone(incidentDir, port);
     });
   }, 90_000);
