@@ -1,5 +1,4 @@
 import type { Report } from '../src/contracts/report.js';
-import { INTRUSIVE_PIPELINES, PIPELINE_FOR_SKILL } from '../src/pipelines/catalog.js';
 import { bullets, button, capBlocks, codeSection, context, divider, header, section, truncate, type Block, type Button } from './blocks-kit.js';
 import { encodeButtonValue } from './button-value.js';
 import { oneLine, slackCode, slackCodeBlock, slackLine } from './sanitize.js';
@@ -45,11 +44,20 @@ const CLASS_EMOJI: Record<Report['problemClass'], string> = {
   unknown: ':grey_question:',
 };
 
+/** The pipeline that carries out the report's next skill (the caller reads the pipeline catalog). */
+export interface NextStepView {
+  /** null: a person runs this skill. */
+  pipeline: string | null;
+  intrusive: boolean;
+  /** It already ran on this evidence: the button says so instead of running it again. */
+  alreadyRan?: boolean;
+}
+
 export interface SummaryOptions {
   /** The job whose result this is: its buttons carry it, so a press on an older summary is told apart. */
   jobId?: string;
-  /** The next step's pipeline already ran on this evidence: its button says so instead of running it again. */
-  nextAlreadyRan?: boolean;
+  /** Without it the next-step button is the person's kind (it shows the commands). */
+  next?: NextStepView;
   /** A newer result exists: drawn without buttons, pointing below. */
   superseded?: boolean;
 }
@@ -107,10 +115,10 @@ function summaryButtons(report: Report, incident: SummaryIncident, options: Summ
 
 function nextStepButton(report: Report, incident: SummaryIncident, value: string, options: SummaryOptions): Button {
   const skill = report.nextStep.skill;
-  const pipeline = PIPELINE_FOR_SKILL[skill];
+  const pipeline = options.next?.pipeline;
   if (!pipeline) return button(`Next step: ${skill} (by a person)`, ACTIONS.nextStep, value);
-  if (options.nextAlreadyRan) return button(`${pipeline} already ran on this evidence`, ACTIONS.nextStep, value);
-  if (!INTRUSIVE_PIPELINES.has(pipeline)) return button(`Run next step (${pipeline})`, ACTIONS.nextStep, value, 'primary');
+  if (options.next?.alreadyRan) return button(`${pipeline} already ran on this evidence`, ACTIONS.nextStep, value);
+  if (!options.next?.intrusive) return button(`Run next step (${pipeline})`, ACTIONS.nextStep, value, 'primary');
   return button(`Run next step (${pipeline})`, ACTIONS.nextStep, value, 'primary', {
     title: `Run ${pipeline}?`,
     text: `Starts the *${pipeline}* pipeline for \`${slackCode(incident.id)}\` (${skill}). It is intrusive: it may start the clean target, replay traffic, attach a debugger or profile.`,

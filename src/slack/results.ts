@@ -3,7 +3,8 @@ import type { IncidentStore } from '../incident/store.js';
 import type { IncidentRecord, JobState, StepView } from '../incident/types.js';
 import type { Logger } from '../pipelines/types.js';
 import { evidenceFingerprint } from '../incident/lifecycle.js';
-import { PIPELINE_FOR_SKILL } from '../pipelines/catalog.js';
+import { INTRUSIVE_PIPELINES, PIPELINE_FOR_SKILL } from '../pipelines/catalog.js';
+import type { Report } from '../contracts/report.js';
 import { jobProgressSchema, pipelineJobSchema, type PipelineJobData, type SlackTarget } from '../queue/jobs.js';
 import { failureMessage, noChangeMessage, noteMessage, summaryMessage, type SlackMessage } from '../../templates/blocks.js';
 import { renderReportMarkdown } from '../../templates/report-markdown.js';
@@ -162,14 +163,13 @@ export class ResultPoster {
         await this.deps.roots.refresh(incident);
         return true;
       }
-      const next = PIPELINE_FOR_SKILL[report.nextStep.skill];
-      const summary = summaryMessage(report, view, { jobId, nextAlreadyRan: next !== null && ranOn[next] === fingerprint });
+      const summary = summaryMessage(report, view, { jobId, next: nextStepView(report, ranOn, fingerprint) });
       const posted = await poster.post(channel, summary, thread);
       if (!posted.ok) return this.notPosted(incident.id, data.pipeline, posted.error);
       const previous = incident.result;
       await store.update(incident.id, { summaryTs: posted.value, ranOn, result: { jobId, ts: posted.value, pipeline: data.pipeline, fingerprint, report } });
       if (previous) {
-        const old = summaryMessage(previous.report, summaryIncident(incident, host, previous.pipeline), { jobId: previous.jobId, superseded: true });
+        const old = summaryMessage(previous.report, summaryIncident(incident, host, previous.pipeline), { jobId: previous.jobId, superseded: true, next: nextStepView(previous.report, ranOn, previous.fingerprint) });
         const redrawn = await poster.update(channel, previous.ts, old);
         if (!redrawn.ok) await store.append(incident.id, { kind: 'slack', text: `older summary still has live buttons: ${redrawn.error}` });
       }
@@ -186,8 +186,7 @@ export class ResultPoster {
   private async redrawSummary(incident: IncidentRecord, host: string): Promise<void> {
     const result = incident.result;
     if (!result) return;
-    const next = PIPELINE_FOR_SKILL[result.report.nextStep.skill];
-    const message = summaryMessage(result.report, summaryIncident(incident, host, result.pipeline), { jobId: result.jobId, nextAlreadyRan: next !== null && incident.ranOn?.[next] === result.fingerprint });
+    const message = summaryMessage(result.report, summaryIncident(incident, host, result.pipeline), { jobId: result.jobId, next: nextStepView(result.report, incident.ranOn ?? {}, result.fingerprint) });
     await this.deps.poster.update(incident.channel, result.ts, message);
   }
 
@@ -254,6 +253,12 @@ export class ResultPoster {
     this.throttle.push(key, { channel: target.channel, ts, message: statusMessage({ ...view, at: this.deps.now().toISOString() }) });
     return key;
   }
+}
+
+/** The catalog's pipeline for the report's next skill, and whether it already produced this verdict. */
+export function nextStepView(report: Report, ranOn: Readonly<Record<string, string>>, fingerprint: string) {
+  const pipeline = PIPELINE_FOR_SKILL[report.nextStep.skill];
+  return { pipeline, intrusive: pipeline !== null && INTRUSIVE_PIPELINES.has(pipeline), alreadyRan: pipeline !== null && ranOn[pipeline] === fingerprint };
 }
 
 function summaryIncident(incident: IncidentRecord, host: string, pipeline: string) {

@@ -8,21 +8,22 @@ import { hugeReport, incidentRecord, SLOW_REPORT } from './fixtures.js';
 type Btn = { action_id: string; value: string; text: { text: string }; style?: string; confirm?: { title: { text: string }; text: { text: string } } };
 const buttonsOf = (blocks: Array<{ type: string }>) => (blocks.find((b) => b.type === 'actions') as { elements: Btn[] } | undefined)?.elements ?? [];
 
+const NEXT = { pipeline: 'slow', intrusive: true };
 const INCIDENT = { id: 'inc-20261128-0116-prod-a-3f9c', server: 'prod-a', host: 'gpu-1', pipeline: 'capture', incidentDir: '/data/incidents/inc-20261128-0116-prod-a-3f9c' };
 
 describe('summary blocks', () => {
   it('renders the TTFT-spike verdict in the method order', () => {
-    expect(summaryMessage(SLOW_REPORT, INCIDENT)).toMatchSnapshot();
+    expect(summaryMessage(SLOW_REPORT, INCIDENT, { next: NEXT })).toMatchSnapshot();
   });
 
   it('carries the four buttons, each naming the incident and the job whose summary it is', () => {
-    const buttons = buttonsOf(summaryMessage(SLOW_REPORT, INCIDENT, { jobId: `${INCIDENT.id}.capture.1` }).blocks);
+    const buttons = buttonsOf(summaryMessage(SLOW_REPORT, INCIDENT, { jobId: `${INCIDENT.id}.capture.1`, next: NEXT }).blocks);
     expect(buttons.map((e) => e.action_id)).toEqual([ACTIONS.replay, ACTIONS.route, ACTIONS.nextStep, ACTIONS.resolve]);
     for (const b of buttons) expect(decodeButtonValue(b.value)).toEqual({ i: INCIDENT.id, j: `${INCIDENT.id}.capture.1` });
   });
 
   it('puts a Block Kit confirm dialog on every intrusive button and on resolve, not on Route again', () => {
-    const buttons = buttonsOf(summaryMessage(SLOW_REPORT, INCIDENT).blocks);
+    const buttons = buttonsOf(summaryMessage(SLOW_REPORT, INCIDENT, { next: NEXT }).blocks);
     const confirmed = buttons.filter((b) => b.confirm).map((b) => b.action_id);
     expect(confirmed).toEqual([ACTIONS.replay, ACTIONS.nextStep, ACTIONS.resolve]);
     expect(buttons.find((b) => b.action_id === ACTIONS.nextStep)?.text.text).toBe('Run next step (slow)');
@@ -30,7 +31,7 @@ describe('summary blocks', () => {
   });
 
   it('says so on the next-step button when that pipeline already ran on this evidence', () => {
-    const next = buttonsOf(summaryMessage(SLOW_REPORT, INCIDENT, { nextAlreadyRan: true }).blocks).find((b) => b.action_id === ACTIONS.nextStep);
+    const next = buttonsOf(summaryMessage(SLOW_REPORT, INCIDENT, { next: { ...NEXT, alreadyRan: true } }).blocks).find((b) => b.action_id === ACTIONS.nextStep);
     expect(next?.text.text).toBe('slow already ran on this evidence');
     expect(next?.confirm).toBeUndefined();
   });
