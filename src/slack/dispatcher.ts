@@ -71,9 +71,9 @@ function ackBody(result: CommandResult): { response_type: 'ephemeral' | 'in_chan
 }
 
 /** response_url first (works in DMs and private channels); chat.postEphemeral if it is spent or expired. */
-export async function answer(deps: Pick<DispatchDeps, 'poster' | 'logger'>, respond: RespondFn, inv: Pick<Invocation, 'user' | 'channel'>, reply: NonNullable<CommandResult['reply']>): Promise<void> {
+export async function answer(deps: Pick<DispatchDeps, 'poster' | 'logger'>, respond: RespondFn, inv: Pick<Invocation, 'user' | 'channel'>, reply: NonNullable<CommandResult['reply']>, replaceOriginal = false): Promise<void> {
   try {
-    await respond({ response_type: reply.visibility, text: reply.message.text, blocks: reply.message.blocks, replace_original: false });
+    await respond({ response_type: reply.visibility, text: reply.message.text, blocks: reply.message.blocks, replace_original: replaceOriginal });
   } catch (err) {
     deps.logger.warn('response_url failed; falling back to chat.postEphemeral', { err });
     if (reply.visibility === 'in_channel') await deps.poster.post(inv.channel, reply.message);

@@ -87,7 +87,10 @@ describe('incident lifecycle and /triage run through the real Bolt app', () => {
     expect((await h.store.require(incident.id)).status).toBe('mitigated');
 
     const pressed = await postButton(h.botUrl, h.fake, { actionId: ACTIONS.confirmResolve, value: button.value, user: 'U0ROOT' });
-    expect(String((await h.fake.waitFor(() => h.fake.responses.find((r) => r.url === pressed.responseUrl), 'resolve answer')).body.text)).toContain('Marked');
+    const done = (await h.fake.waitFor(() => h.fake.responses.find((r) => r.url === pressed.responseUrl), 'resolve answer')).body;
+    expect(String(done.text)).toContain('Marked');
+    // The answer replaces the ephemeral prompt: its button cannot be pressed a second time.
+    expect(done.replace_original).toBe(true);
     const record = await h.store.require(incident.id);
     expect(record).toMatchObject({ status: 'resolved', resolvedBy: 'U0ROOT', resolveReason: 'rolled back to v0.4.1; TTFT p99 back under 300 ms' });
     const root = await rootOf(incident.id);

@@ -16,6 +16,7 @@ export const confirmRunAction: ButtonAction = {
   name: 'confirm-run',
   actionId: ACTIONS.confirmRun,
   requiresIncident: false,
+  replacesPrompt: true,
   async run(ctx, deps) {
     const { value } = ctx;
     if (!value.p || !isPipelineName(value.p) || !value.s) return ephemeral('That button carries no runnable request.', 'usage');

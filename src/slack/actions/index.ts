@@ -36,7 +36,7 @@ export function registerActions(app: App, deps: DispatchDeps): void {
         deps.logger.error('action failed', { action: action.name, err });
         result = failure(err);
       }
-      if (result.reply) await answer(deps, respond, { user, channel }, result.reply);
+      if (result.reply) await answer(deps, respond, { user, channel }, result.reply, action.replacesPrompt === true);
       deps.metrics.commands.inc({ command: `action:${action.name}`, outcome: result.outcome });
       const incidentId = result.incidentId ?? value?.i;
       await deps.audit.record({

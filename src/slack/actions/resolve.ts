@@ -25,6 +25,7 @@ export const resolveAction: ButtonAction = {
 export const confirmResolveAction: ButtonAction = {
   name: 'confirm-resolve',
   actionId: ACTIONS.confirmResolve,
+  replacesPrompt: true,
   async run(ctx, deps) {
     const incident = incidentOf(ctx);
     const refused = await gate(deps, ctx.user, 'Resolving an incident is restricted', incident.id);

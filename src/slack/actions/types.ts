@@ -18,6 +18,8 @@ export interface ButtonAction {
   actionId: string;
   /** false: the button may name no incident yet (the confirm of `/triage run <pipeline> <server>`). */
   requiresIncident?: false;
+  /** The button is an ephemeral confirm prompt: the answer replaces it, so it cannot be pressed twice. */
+  replacesPrompt?: true;
   run(ctx: Omit<ActionContext, 'incident'> & { incident?: IncidentRecord }, deps: CommandDeps): Promise<CommandResult>;
 }
 
