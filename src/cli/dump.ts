@@ -5,7 +5,7 @@ import { streamWriter, writeSummaryFile, writeSummaryJson } from '../evidence/du
 import { renderDumpSummary } from '../evidence/dump/render.js';
 import { summarizeInput } from '../evidence/dump/summary.js';
 import { parseCommandArgs } from './args.js';
-import { EXIT, say, type Subcommand } from './io.js';
+import { EXIT, print, say, type Subcommand } from './io.js';
 
 const USAGE = 'triage dump <file|folder> [--json] [--out DIR]';
 
@@ -33,6 +33,7 @@ export const dumpCommand: Subcommand = async (argv, ctx) => {
     const dir = path.resolve(ctx.cwd, values.out);
     try {
       await mkdir(dir, { recursive: true });
+      // Streamed into a new temporary file renamed over the old one (a link is replaced, never followed).
       await writeSummaryFile(summary, path.join(dir, 'dump-summary.json'));
     } catch (err) {
       throw new TriageError('E_IO', `cannot write ${path.join(dir, 'dump-summary.json')}: ${(err as Error).message}`, { cause: err });
@@ -43,7 +44,7 @@ export const dumpCommand: Subcommand = async (argv, ctx) => {
     await writeSummaryJson(summary, streamWriter(ctx.stdout));
     say(ctx, `read ${summary.counts.requests} requests from ${summary.files.length} file(s); ${summary.counts.unfinished} unfinished`);
   } else {
-    say(ctx, renderDumpSummary(summary, { cwd: ctx.cwd }));
+    print(ctx, renderDumpSummary(summary, { cwd: ctx.cwd }));
   }
   return EXIT.ok;
 };

@@ -171,7 +171,7 @@ describe('smaller losses', () => {
     expect(summary.notes.join('\n')).toMatch(/server_args cut at nested(\[0\])+: nested deeper than 32 levels/);
     const r = await triage(['dump', h.file('deep_server_args.pkl')]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/tp=4/);
+    expect(r.stdout).toMatch(/tp=4/);
   }, 60_000);
 
   it('a secret in an abort message never reaches dump-summary.json, `triage dump` or --json', async () => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CliContext } from '../../src/cli/io.js';
+import { cliEnvSchema, credentialsFrom, loadEnv } from '../../src/config/env.js';
 import { createReplayCommand, progressLine } from '../../src/cli/replay.js';
 import { isTriageError } from '../../src/errors.js';
 import { loadReplayRequests } from '../../src/evidence/dump/index.js';
@@ -33,7 +34,7 @@ function context(dir: string) {
   let err = '';
   stdout.on('data', (c: Buffer) => (out += c.toString()));
   stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const ctx: CliContext = { stdout, stderr, env: {}, cwd: dir, signal: new AbortController().signal, interactive: false };
+  const ctx: CliContext = { stdout, stderr, env: loadEnv(cliEnvSchema, {}), credentials: credentialsFrom({}), cwd: dir, signal: new AbortController().signal, interactive: false };
   return { ctx, out: () => out, err: () => err };
 }
 

@@ -3,8 +3,9 @@
  * null, 2)` gives, without ever holding it as one string (a summary of 100 000 rows is tens of MB,
  * and V8 strings stop at 512 MiB). Each piece goes through `write`, which may apply backpressure.
  */
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { DumpSummary } from './model.js';
@@ -58,26 +59,26 @@ export function streamWriter(stream: Writable): WriteChunk {
 }
 
 /**
- * Writes the summary to `file` through a new temporary file in the same folder, renamed over the
- * old one: a symlink at `file` is replaced, never followed.
+ * Writes the summary to `file` the way src/fsutil/atomic-write.ts writes any file (a fresh temporary
+ * name opened O_EXCL|O_NOFOLLOW beside it, fsynced, renamed over the old name: a link at `file` is
+ * replaced, never followed), but streamed, piece by piece.
  */
 export async function writeSummaryFile(summary: DumpSummary, file: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const stream = createWriteStream(tmp, { flags: 'wx' });
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
+  let renamed = false;
   try {
-    await new Promise<void>((resolve, reject) => {
-      stream.once('open', () => resolve());
-      stream.once('error', reject);
-    });
-    await writeSummaryJson(summary, streamWriter(stream));
-    await new Promise<void>((resolve, reject) => {
-      stream.once('error', reject);
-      stream.end(() => resolve());
-    });
+    try {
+      await writeSummaryJson(summary, async (chunk) => {
+        await handle.write(chunk);
+      });
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(tmp, file);
-  } catch (err) {
-    stream.destroy();
-    await rm(tmp, { force: true });
-    throw err;
+    renamed = true;
+  } finally {
+    if (!renamed) await rm(tmp, { force: true });
   }
 }
