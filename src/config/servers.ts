@@ -65,6 +65,11 @@ export const accessSchema = z.strictObject({
   /** Users (U…) and user groups (S…) allowed to run intrusive steps. Empty = nobody. */
   intrusiveUsers: z.array(z.string()).default([]),
   intrusiveGroups: z.array(z.string()).default([]),
+  /**
+   * Who sees an incident: 'channel' (default) answers status, buttons and resolve only in the
+   * channel the incident was opened in; 'workspace' lets every allowed channel act on any incident.
+   */
+  incidentScope: z.enum(['channel', 'workspace']).default('channel'),
 });
 
 /** Alertmanager webhook → incidents (POST /alerts/alertmanager on the bot's port). */
@@ -77,7 +82,7 @@ export const alertsSchema = z.strictObject({
 
 export const registrySchema = z.strictObject({
   servers: z.record(serverName, serverSchema),
-  access: accessSchema.default({ channels: [], intrusiveUsers: [], intrusiveGroups: [] }),
+  access: accessSchema.default({ channels: [], intrusiveUsers: [], intrusiveGroups: [], incidentScope: 'channel' }),
   alerts: alertsSchema.optional(),
 });
 
@@ -87,7 +92,7 @@ export type AlertsConfig = z.infer<typeof alertsSchema>;
 export type Registry = z.infer<typeof registrySchema>;
 export type NamedServer = ServerEntry & { name: string };
 
-export const EMPTY_REGISTRY: Registry = { servers: {}, access: { channels: [], intrusiveUsers: [], intrusiveGroups: [] } };
+export const EMPTY_REGISTRY: Registry = { servers: {}, access: { channels: [], intrusiveUsers: [], intrusiveGroups: [], incidentScope: 'channel' } };
 
 export function parseRegistry(text: string, source: string): Registry {
   let raw: unknown;

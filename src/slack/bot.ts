@@ -29,7 +29,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     ops = await startOpsServer({ host: deps.config.listenHost, port: deps.config.port, registry: deps.metrics.registry, health: deps.health, posts: botPostRoutes(deps) });
     port = ops.port;
   }
-  const results = new ResultPoster({ store: deps.store, poster: deps.poster, metrics: deps.metrics, logger: deps.logger, now: deps.now, updateIntervalMs: deps.config.updateIntervalMs });
+  const results = new ResultPoster({ store: deps.store, poster: deps.poster, roots: deps.roots, metrics: deps.metrics, logger: deps.logger, now: deps.now, updateIntervalMs: deps.config.updateIntervalMs, ...(deps.config.liveRefreshMs ? { liveRefreshMs: deps.config.liveRefreshMs } : {}) });
   const resultsConnection = blockingConnection(deps.config.redisUrl, `${deps.connectionName}-results`);
   resultsConnection.on('error', (err) => deps.logger.warn('redis (results stream)', { err }));
   const relay = new ResultRelay({
@@ -55,6 +55,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
       await slack.app.stop();
       await deps.afterAck.drain();
       await relay.close();
+      await deps.roots.drain();
       await ops?.close();
       await deps.producer.close();
       deps.redis.disconnect();

@@ -20,6 +20,7 @@ import { countIncidentStates, registerFleetMetrics } from './fleet-metrics.js';
 import { createBotMetrics } from './metrics.js';
 import { SlackPoster } from './poster.js';
 import { Preflight } from './preflight.js';
+import { RootMessages } from './root-messages.js';
 
 export interface BotDeps extends SlackAppDeps {
   registry: Registry;
@@ -27,6 +28,8 @@ export interface BotDeps extends SlackAppDeps {
   producer: TriageProducer;
   /** Names this bot's Redis connections (`<name>`, `<name>-results`) in CLIENT LIST. */
   connectionName: string;
+  /** Each incident's channel message, redrawn in place. */
+  roots: RootMessages;
 }
 
 /**
@@ -72,7 +75,8 @@ export function buildBotDeps(config: BotConfig, registry: Registry, options: { l
     now: () => now().getTime(),
     logger,
   });
-  const incidents = new IncidentService({ store, producer, poster, metrics, logger, now, dedupeWindowMs: config.dedupeWindowMs });
+  const roots = new RootMessages({ store, poster, logger, intervalMs: config.updateIntervalMs });
+  const incidents = new IncidentService({ store, producer, poster, roots, metrics, logger, now, dedupeWindowMs: config.dedupeWindowMs });
   const alerts = new AlertIncidents({ registry, config: registry.alerts, redis, prefix: config.prefix, store, incidents, poster, preflight, metrics, logger, now });
   const afterAck = new AfterAck({ concurrency: 8, onError: (err) => logger.error('work after an ack failed', { err }) });
   return {
@@ -84,6 +88,7 @@ export function buildBotDeps(config: BotConfig, registry: Registry, options: { l
     connectionName,
     producer,
     preflight,
+    roots,
     store,
     incidents,
     access,

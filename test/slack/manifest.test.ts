@@ -45,13 +45,17 @@ const socket = load('manifest.socket.yml');
  * The bot scope each Web API method needs (https://api.slack.com/methods/<method>). A method the
  * bot starts calling without a row here fails the test: add its scope to both manifests and here.
  */
-const METHOD_SCOPES: Record<string, string | string[]> = {
-  'chat.postMessage': 'chat:write',
-  'chat.update': 'chat:write',
-  'chat.postEphemeral': 'chat:write',
-  'files.uploadV2': 'files:write',
-  'usergroups.users.list': 'usergroups:read',
-  // Public channels need channels:read, private ones groups:read (else channel_not_found).
+const METHOD_SCOPES: Record<string, readonly string[]> = {
+  'chat.postMessage': ['chat:write'],
+  'chat.update': ['chat:write'],
+  'chat.postEphemeral': ['chat:write'],
+  'chat.getPermalink': [],
+  'files.uploadV2': ['files:write'],
+  'usergroups.users.list': ['usergroups:read'],
+  'views.open': [],
+  'views.publish': [],
+  'users.conversations': ['channels:read', 'groups:read'],
+  // conversations.info: public channels need channels:read, private ones groups:read (else channel_not_found).
   'conversations.info': ['channels:read', 'groups:read'],
 };
 
