@@ -10,6 +10,7 @@ import type { PipelineDeps, StepProgress } from '../../src/pipelines/types.js';
 import { startFakeSglang, type FakeSglang } from '../replay/fake-sglang.js';
 import { startEmulator, type Emulator } from '../helpers/sglang-emulator.js';
 import { REPO_ROOT, FIXTURES, withTempDir } from '../helpers/tmp.js';
+import { makeElf } from '../gpu/elf-core-fixture.js';
 
 const FAKES = path.join(REPO_ROOT, 'test', 'fakes', 'bin');
 const MAKE_DUMP = path.join(REPO_ROOT, 'test', 'fixtures', 'pickles', 'make_incident_dump.py');
@@ -41,7 +42,8 @@ describe('runPipeline (the code the CLI and the worker share)', () => {
       await writeFile(log, `${recorded}\n[2026-11-28 01:00:00] Dumped 2 finished and 1 unfinished requests before crash to ${dumpPath}\n`);
       const cores = path.join(dir, 'cores');
       await mkdir(cores);
-      await writeFile(path.join(cores, 'cuda_coredump_vm.677.1795827351'), 'ELF placeholder: the fake cuda-gdb prints the real transcript');
+      // A small CUDA ELF core (coredumps are found by content); the fake cuda-gdb prints the real transcript.
+      await writeFile(path.join(cores, 'cuda_coredump_vm.677.1795827351'), makeElf());
       const emulator = await startEmulator({ scenario: 'reset' });
       servers.push(emulator);
       const yaml = `servers:\n  prod-a:\n    url: ${emulator.url}\n    host: gpu-1\n    logFile: ${log}\n    crashDumpDir: ${path.join(dir, 'crash')}\n    coredumpDir: ${cores}\n`;
