@@ -49,7 +49,8 @@ export function parseGdbFrame(line: string): GdbFrame | null {
     frame.source = at[1];
     rest = rest.slice(0, at.index);
   }
-  const launch = /<<<\(([^)]*)\),\(([^)]*)\)>>>/.exec(rest);
+  // Launch tuples are short: bounded repeats keep a long run of `<<<(` linear.
+  const launch = /<<<\(([^)]{0,64})\),\(([^)]{0,64})\)>>>/.exec(rest);
   if (launch?.[1] && launch[2]) frame.launch = { grid: `(${launch[1]})`, block: `(${launch[2]})` };
   const { name, args } = splitTrailingArgs(rest.trim());
   frame.function = name || '??';
