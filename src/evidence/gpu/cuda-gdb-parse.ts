@@ -142,7 +142,7 @@ export function parseCudaGdb(text: string): CudaGdbTranscript {
       const name = signal[2];
       const description = (signal[3] ?? '').replace(/\.$/, '').trim();
       if (name.startsWith('CUDA_EXCEPTION_')) out.exception ??= { name: normalizeCudaException(description || name) };
-      else out.signal ??= { name, description, terminated: signal[1] === 'terminated' };
+      else out.signal ??= { name, description, terminated: signal[1] !== 'received' };
       continue;
     }
     const pc = /^The exception was triggered at PC (0x[0-9a-fA-F]+)\s*(.*)$/.exec(t);
