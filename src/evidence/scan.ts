@@ -26,11 +26,13 @@ export interface ScanLimits {
   maxEntries: number;
   /** Files handed to the recognizers, highest priority first (GPU tool output, dumps, stacks, then logs). */
   maxFiles: number;
+  /** Bytes of one file read whole (its first quarter and last three quarters past that size). */
+  textBytes: number;
   /** Bytes of the middles of huge logs scanned line by line, over the whole scan. */
   middleScanBytes: number;
 }
 
-export const DEFAULT_SCAN_LIMITS: ScanLimits = { maxDepth: 12, maxEntries: 500_000, maxFiles: 5000, middleScanBytes: 8 * 1024 * 1024 * 1024 };
+export const DEFAULT_SCAN_LIMITS: ScanLimits = { maxDepth: 12, maxEntries: 500_000, maxFiles: 5000, textBytes: 32 * 1024 * 1024, middleScanBytes: 8 * 1024 * 1024 * 1024 };
 
 export interface ScanOptions {
   recognizers: readonly Recognizer[];
@@ -102,8 +104,8 @@ export async function scanFolder(root: string, options: ScanOptions): Promise<Ev
     }
     let memo: Promise<BoundedText> | undefined;
     const readText = (signal: AbortSignal): Promise<BoundedText> =>
-      (memo ??= readTextBounded(file, undefined, { signal, middleScanBytes: middleLeft }).then((t) => {
-        if (t.note) middleLeft = Math.max(0, middleLeft - (size - 32 * 1024 * 1024));
+      (memo ??= readTextBounded(file, limits.textBytes, { signal, middleScanBytes: middleLeft }).then((t) => {
+        if (t.note) middleLeft = Math.max(0, middleLeft - (size - limits.textBytes));
         return t;
       }));
     const sniffed: SniffedFile = { path: file, rel, size, head, readText };
