@@ -38,6 +38,19 @@ export async function readHead(file: string, maxBytes = HEAD_BYTES): Promise<Buf
   }
 }
 
+/** The first `maxBytes` of a regular file and its size, with one open. */
+export async function readHeadAndSize(file: string, maxBytes = HEAD_BYTES): Promise<{ head: Buffer; size: number }> {
+  const handle = await openRegularFile(file);
+  try {
+    const size = (await handle.stat()).size;
+    const buf = Buffer.alloc(Math.min(maxBytes, size));
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    return { head: buf.subarray(0, bytesRead), size };
+  } finally {
+    await handle.close();
+  }
+}
+
 export interface BoundedText {
   text: string;
   truncated: boolean;
@@ -51,15 +64,17 @@ export interface ReadTextOptions {
   signal?: AbortSignal;
 }
 
-const MIDDLE_CHUNK = 4 * 1024 * 1024;
+const MIDDLE_CHUNK = 8 * 1024 * 1024;
 const MIDDLE_KEEP_BYTES = 8 * 1024 * 1024;
 const MIDDLE_CONTEXT_LINES = 40;
 const MIDDLE_LINE_CHARS = 4096;
 /**
- * Lines worth keeping from the middle of a huge log: errors, tracebacks, CUDA/NCCL/driver lines, watchdogs,
- * crash-dump lines. Literal alternatives only (linear), tested on each line cut to 4 KiB.
+ * Substrings of the lines worth keeping from the middle of a huge log: errors, tracebacks, CUDA/NCCL/driver
+ * lines, watchdogs, crash-dump lines, OOM, signals, failed health checks. Literal alternatives only (linear),
+ * run over the latin1 view of each chunk, whose string offsets are byte offsets.
  */
-const INCIDENT_LINE = /Traceback|Error|error:|Exception|CUDA|cuda|NCCL WARN|NCCL ABORT|atchdog|Xid|coredump:|Dumped \d|Assertion|OutOfMemory|out of memory|SIG[A-Z]{3,6}|Killed|Fatal|FATAL|fault|Abort|abort|hang|timeout|Timeout/;
+const INCIDENT_MARKS = /rror|xception|raceback|CUDA|NCCL|atchdog|Xid|coredump|Dumped |ssert|SIG[A-Z]|rashed|ailed|emory|imeout|Killed/g;
+const NL = 10;
 
 /**
  * Reads a text file for parsing. Logs can be many GB: past `maxBytes` we keep the first quarter and the
@@ -99,8 +114,6 @@ async function scanMiddle(handle: FileHandle, from: number, to: number, options:
   const end = Math.min(to, from + budget);
   const lines: string[] = [];
   let keptBytes = 0;
-  let context = 0;
-  let carry = '';
   let pos = from;
   const buf = Buffer.alloc(MIDDLE_CHUNK);
   while (pos < end) {
@@ -108,20 +121,25 @@ async function scanMiddle(handle: FileHandle, from: number, to: number, options:
     if (keptBytes >= MIDDLE_KEEP_BYTES) return { lines, kept: lines.length, stoppedAt: pos, why: `kept ${MIDDLE_KEEP_BYTES} bytes of lines already` };
     const { bytesRead } = await handle.read(buf, 0, Math.min(MIDDLE_CHUNK, end - pos), pos);
     if (bytesRead === 0) break;
-    pos += bytesRead;
-    const chunk = carry + buf.subarray(0, bytesRead).toString('utf8');
-    const parts = chunk.split('\n');
-    carry = parts.pop() ?? '';
-    if (carry.length > MIDDLE_LINE_CHARS) carry = carry.slice(0, MIDDLE_LINE_CHARS); // one endless line: keep its start only
-    for (const raw of parts) {
-      const line = raw.length > MIDDLE_LINE_CHARS ? raw.slice(0, MIDDLE_LINE_CHARS) : raw;
-      if (INCIDENT_LINE.test(line)) context = MIDDLE_CONTEXT_LINES + 1;
-      if (context > 0) {
-        context--;
+    // Cut the chunk at its last newline so no line is split (an endless line is taken as one).
+    const lastNl = buf.lastIndexOf(NL, bytesRead - 1);
+    const len = lastNl >= 0 && pos + bytesRead < end ? lastNl + 1 : bytesRead;
+    const view = buf.subarray(0, len);
+    const text = view.toString('latin1');
+    INCIDENT_MARKS.lastIndex = 0;
+    for (let m = INCIDENT_MARKS.exec(text); m && keptBytes < MIDDLE_KEEP_BYTES; m = INCIDENT_MARKS.exec(text)) {
+      let at = text.lastIndexOf('\n', m.index) + 1;
+      for (let n = 0; n <= MIDDLE_CONTEXT_LINES && at < len; n++) {
+        const eol = text.indexOf('\n', at);
+        const stop = eol < 0 ? len : eol;
+        const line = view.toString('utf8', at, Math.min(stop, at + MIDDLE_LINE_CHARS));
         lines.push(line);
         keptBytes += line.length + 1;
+        at = stop + 1;
       }
+      INCIDENT_MARKS.lastIndex = at;
     }
+    pos += len;
   }
   if (pos < to) return { lines, kept: lines.length, stoppedAt: pos, why: `middle-scan budget of ${budget} bytes` };
   return { lines, kept: lines.length, stoppedAt: to, why: '' };

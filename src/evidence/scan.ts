@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { TriageError, throwIfAborted } from '../errors.js';
-import { HEAD_BYTES, openRegularFile, readHead, readTextBounded, walkFolder, type BoundedText, type WalkEntry } from './files.js';
+import { HEAD_BYTES, openRegularFile, readHeadAndSize, readTextBounded, walkFolder, type BoundedText, type WalkEntry } from './files.js';
 import { Evidence, type EvidenceItem, type EvidenceKind, type EvidenceKinds, type Recognizer, type SniffedFile } from './types.js';
 
 /** A recognizer for a whole folder (a capture bundle is a folder of endpoint files). */
@@ -65,11 +65,22 @@ export async function scanFolder(root: string, options: ScanOptions): Promise<Ev
   const checked: string[] = [];
   const consumed = new Set<string>();
 
+  const byDir = (entries: WalkEntry[]): Map<string, string[]> => {
+    const m = new Map<string, string[]>();
+    for (const e of entries) {
+      const d = path.dirname(e.path);
+      const list = m.get(d);
+      if (list) list.push(path.basename(e.path));
+      else m.set(d, [path.basename(e.path)]);
+    }
+    return m;
+  };
+  const filesByDir = byDir(tree.files);
+  const specialByDir = byDir(tree.special);
   for (const dir of [{ path: abs, rel: '.' }, ...tree.dirs]) {
     throwIfAborted(options.signal, 'scan');
-    const inDir = (e: WalkEntry): boolean => path.dirname(e.path) === dir.path;
-    const names = tree.files.filter(inDir).map((e) => path.basename(e.path));
-    const specialNames = tree.special.filter(inDir).map((e) => path.basename(e.path));
+    const names = filesByDir.get(dir.path) ?? [];
+    const specialNames = specialByDir.get(dir.path) ?? [];
     for (const folder of options.folderRecognizers) {
       if (!folder.matches(names)) continue;
       const rel = dir.rel || '.';
@@ -85,7 +96,7 @@ export async function scanFolder(root: string, options: ScanOptions): Promise<Ev
   }
 
   const candidates = tree.files.filter((f) => !consumed.has(f.path) && !OWN_OUTPUTS.has(f.rel) && !options.ignore?.(f.rel));
-  const { read, skipped } = await prioritise(candidates, limits.maxFiles, options.signal);
+  const { read, skipped, heads } = await prioritise(candidates, limits.maxFiles, options.signal);
 
   const unrecognised: string[] = [];
   let middleLeft = limits.middleScanBytes;
@@ -95,9 +106,9 @@ export async function scanFolder(root: string, options: ScanOptions): Promise<Ev
     let head: string;
     let size: number;
     try {
-      const buf = await readHead(file, HEAD_BYTES);
-      head = buf.toString('latin1');
-      size = (await stat(file)).size;
+      const got = heads.get(file) ?? (await readHeadAndSize(file, HEAD_BYTES));
+      head = got.head.toString('latin1');
+      size = got.size;
     } catch {
       checked.push(`${rel}: not read (changed to a link or a non-regular file while scanning)`);
       continue;
@@ -147,17 +158,26 @@ async function readViaCopy(folder: FolderRecognizer, dir: string, names: string[
  * GPU tool output and coredumps first, then dumps and stacks, then JSON, then logs and the rest; the
  * lowest-ranked are skipped (and listed).
  */
-async function prioritise(files: WalkEntry[], maxFiles: number, signal: AbortSignal): Promise<{ read: WalkEntry[]; skipped: WalkEntry[] }> {
-  if (files.length <= maxFiles) return { read: files, skipped: [] };
-  const ranked: Array<{ entry: WalkEntry; rank: number; index: number }> = [];
-  for (const [index, entry] of files.entries()) {
-    throwIfAborted(signal, 'scan');
-    const head = await readHead(entry.path, PRESNIFF_BYTES).then((b) => b.toString('latin1')).catch(() => null);
-    ranked.push({ entry, rank: head === null ? 9 : rankOf(head), index });
-  }
-  ranked.sort((a, b) => a.rank - b.rank || a.index - b.index);
-  const keep = new Set(ranked.slice(0, maxFiles).map((r) => r.index));
-  return { read: files.filter((_, i) => keep.has(i)), skipped: ranked.slice(maxFiles).map((r) => r.entry) };
+async function prioritise(files: WalkEntry[], maxFiles: number, signal: AbortSignal): Promise<{ read: WalkEntry[]; skipped: WalkEntry[]; heads: Map<string, { head: Buffer; size: number }> }> {
+  const heads = new Map<string, { head: Buffer; size: number }>();
+  if (files.length <= maxFiles) return { read: files, skipped: [], heads };
+  const ranks = new Array<number>(files.length);
+  // A few reads at a time: each is an open, an fstat and one read, done on libuv's thread pool.
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < files.length; i = next++) {
+      throwIfAborted(signal, 'scan');
+      const got = await readHeadAndSize(files[i]!.path, PRESNIFF_BYTES).catch(() => null);
+      ranks[i] = got === null ? 9 : rankOf(got.head.toString('latin1'));
+      // A file that fits in the look is kept, so it is not opened a second time.
+      if (got && got.size <= PRESNIFF_BYTES) heads.set(files[i]!.path, got);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  const order = files.map((_, i) => i).sort((a, b) => ranks[a]! - ranks[b]! || a - b);
+  const keep = new Set(order.slice(0, maxFiles));
+  for (const i of order.slice(maxFiles)) heads.delete(files[i]!.path);
+  return { read: files.filter((_, i) => keep.has(i)), skipped: order.slice(maxFiles).map((i) => files[i]!), heads };
 }
 
 const GPU_TOOL_HEAD = /CUDA Exception:|Opening GPU coredump|target cudacore|Kernel\s+Parent\s+Dev|No CUDA kernels|received signal|^={5,} |coredump: |NVIDIA-SMI|utilization\.gpu|^Thread \d+ \(Thread 0x|^#\d+ +0x[0-9a-f]/m;
