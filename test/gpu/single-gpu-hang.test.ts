@@ -121,3 +121,27 @@ describe('single-GPU / non-collective hang', () => {
     expect(report.checked.some((c) => c.startsWith('also seen (hang') && c.includes(KERNEL))).toBe(true);
   });
 });
+
+describe('live beats dead with nothing but a busy GPU', () => {
+  it('a refused capture next to the server process at 100 % GPU is a live process that stopped answering: hang, collect stacks', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'triage-live-'));
+    dirs.push(dir);
+    await refusedBundle(path.join(dir, 'baseline'));
+    await mkdir(path.join(dir, 'gpu'));
+    await writeFile(path.join(dir, 'gpu', 'nvidia-smi.csv'), SMI);
+    const r = await routeFolder(dir);
+    expect(r.problemClass).toBe('hang');
+    expect(r.nextStep.skill).toBe('collect-more');
+    expect(r.facts).toMatchObject({ rule: 'live-but-unresponsive', processAlive: true, gpuUtilisation: { 0: 100 } });
+    expect(r.nextStep.commands.some((c) => c.includes('py-spy dump'))).toBe(true);
+  });
+
+  it('an idle GPU does not contradict the refusal', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'triage-live-'));
+    dirs.push(dir);
+    await refusedBundle(path.join(dir, 'baseline'));
+    await mkdir(path.join(dir, 'gpu'));
+    await writeFile(path.join(dir, 'gpu', 'nvidia-smi.csv'), SMI.replace('100 %', '0 %'));
+    expect((await routeFolder(dir)).problemClass).toBe('unhealthy');
+  });
+});
