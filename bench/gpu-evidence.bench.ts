@@ -63,7 +63,7 @@ export default async function bench(log: BenchLog): Promise<void> {
     execFileSync('tar', ['-xJf', path.join(process.cwd(), 'test/fixtures/gpu-h200/crash.cuda-coredump.tar.xz'), '-C', cores]);
     const t3 = performance.now();
     const found = await findCoredumps({ dirs: [cores], signal });
-    log(`findCoredumps, 2,001 files (one real 36 MB core): ${(performance.now() - t3).toFixed(0)} ms, found ${found.candidates.length} with ${found.candidates[0]?.cudaSections ?? 0} .cudbg sections`);
+    log(`findCoredumps, 2,001 files (one real 36 MB core): ${(performance.now() - t3).toFixed(0)} ms, found ${found.length} with ${found[0]?.cudaSections ?? 0} .cudbg sections`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

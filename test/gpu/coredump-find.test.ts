@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findCoredumps } from '../../src/evidence/collect/coredump-find.js';
+import { findCoredumpsDetailed as findCoredumps } from '../../src/evidence/collect/coredump-find.js';
 import { REAL } from './helpers.js';
 import { makeElf } from './elf-core-fixture.js';
 
@@ -29,7 +29,7 @@ describe('findCoredumps: CUDA coredumps by content, never by name', () => {
     execFileSync('mv', [path.join(dir, 'art/cores/cuda_coredump_vm.677.1795827351'), path.join(dir, 'art/cores/blob.bin')]);
     const r = await findCoredumps({ dirs: [dir], signal });
     expect(r.candidates).toHaveLength(1);
-    expect(r.candidates[0]).toMatchObject({ path: path.join(dir, 'art/cores/blob.bin'), foundBy: 'folder', truncated: false });
+    expect(r.candidates[0]).toMatchObject({ file: path.join(dir, 'art/cores/blob.bin'), via: 'folder', truncated: false });
     expect(r.candidates[0]!.cudaSections).toBeGreaterThan(3000);
   });
 
@@ -43,8 +43,8 @@ describe('findCoredumps: CUDA coredumps by content, never by name', () => {
     await writeFile(path.join(dir, 'host-core-cuda-note'), makeElf({ machine: 62, osabi: 0, sections: ['.note0'], notes: [{ name: 'CORE', type: 1 }, { name: 'NVIDIA CUDA', type: 0x1000 }] }));
     await writeFile(path.join(dir, 'host-core-plain-notes'), makeElf({ machine: 62, osabi: 0, sections: ['.note0'], notes: [{ name: 'CORE', type: 1 }, { name: 'LINUX', type: 0x200 }] }));
     const r = await findCoredumps({ dirs: [dir], signal, limit: 20 });
-    expect(r.candidates.map((c) => path.basename(c.path)).sort()).toEqual(['host-core-cuda-note', 'notes.txt', 'x86-with-cudbg']);
-    expect(r.candidates.find((c) => c.path.endsWith('notes.txt'))?.cudaSections).toBe(6);
+    expect(r.candidates.map((c) => path.basename(c.file)).sort()).toEqual(['host-core-cuda-note', 'notes.txt', 'x86-with-cudbg']);
+    expect(r.candidates.find((c) => c.file.endsWith('notes.txt'))?.cudaSections).toBe(6);
   });
 
   it('reads the path from the driver line in the log, and says why a named path was rejected', async () => {
@@ -61,7 +61,7 @@ describe('findCoredumps: CUDA coredumps by content, never by name', () => {
       '[00:55:57.000000] coredump: All done',
     ].join('\n');
     const r = await findCoredumps({ dirs: [await folder('empty')], logText: log, signal });
-    expect(r.candidates).toEqual([expect.objectContaining({ path: core, foundBy: 'driver-log' })]);
+    expect(r.candidates).toEqual([expect.objectContaining({ file: core, via: 'driver-log' })]);
     expect(r.rejected).toEqual([
       { path: fake, reason: 'too small to be an ELF file' },
       { path: path.join(elsewhere, 'gone'), reason: 'no such file' },
@@ -77,7 +77,7 @@ describe('findCoredumps: CUDA coredumps by content, never by name', () => {
     // python/sglang/srt/server_args.py `_handle_crash_dump_env` logs this for each variable it sets.
     const log = `[2026-11-28 01:00:00] Auto-set CUDA_COREDUMP_FILE=${path.join(tmp, 'autoset')}/%h/core.cuda.%t.%p (from --crash-dump-folder)\n`;
     const r = await findCoredumps({ dirs: [crash], logText: log, host: 'node-7', signal });
-    expect(r.candidates.map((c) => [path.relative(tmp, c.path), c.foundBy]).sort()).toEqual([
+    expect(r.candidates.map((c) => [path.relative(tmp, c.file), c.via]).sort()).toEqual([
       ['autoset/node-7/anything', 'sglang-folder'],
       ['crash-dumps/node-7/core.cuda.1795827351.677', 'sglang-folder'],
     ]);
@@ -105,10 +105,20 @@ describe('findCoredumps: CUDA coredumps by content, never by name', () => {
     await utimes(path.join(dir, 'b'), 1000, 1000);
     await utimes(path.join(dir, 'c'), 2000, 2000);
     const r = await findCoredumps({ dirs: [dir], signal, limit: 2 });
-    expect(r.candidates.map((c) => [path.basename(c.path), c.truncated])).toEqual([
+    expect(r.candidates.map((c) => [path.basename(c.file), c.truncated])).toEqual([
       ['a', true],
       ['c', false],
     ]);
+  });
+
+  it('since: only the dumps of this run; an older one the log names is rejected with the reason', async () => {
+    const dir = await folder('since');
+    await writeFile(path.join(dir, 'old'), makeElf());
+    await writeFile(path.join(dir, 'new'), makeElf());
+    await utimes(path.join(dir, 'old'), 1000, 1000);
+    const r = await findCoredumps({ dirs: [dir], signal, since: 5_000_000, logText: `coredump: Writing ELF file to ${path.join(dir, 'old')}\n` });
+    expect(r.candidates.map((c) => path.basename(c.file))).toEqual(['new']);
+    expect(r.rejected).toEqual([{ path: path.join(dir, 'old'), reason: 'older than this run' }]);
   });
 
   it('stops at the entry budget and says so', async () => {

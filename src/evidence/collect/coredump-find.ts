@@ -29,16 +29,19 @@ export interface FindCoredumpsOptions {
   limit?: number;
   /** Most directory entries looked at, over all folders (default 20,000). */
   maxEntries?: number;
+  /** Only files modified at or after this time (ms since the epoch): the dumps of one run. */
+  since?: number;
 }
 
 export type CoredumpSource = 'driver-log' | 'sglang-folder' | 'folder';
 
 export interface CoredumpCandidate {
-  path: string;
-  size: number;
+  /** Absolute path. */
+  file: string;
+  bytes: number;
   mtimeMs: number;
   /** Why it was looked at; the file was always checked by content. */
-  foundBy: CoredumpSource;
+  via: CoredumpSource;
   /** `.cudbg` sections counted in its section-name table. */
   cudaSections: number;
   /** The section table lies past the end of the file: cut or still being written. */
@@ -57,14 +60,20 @@ const DRIVER_LINE = /coredump: Writing ELF file to (\S{1,4096})/g;
 const SGLANG_AUTOSET = /Auto-set CUDA_COREDUMP_FILE=(\S{1,4096})/g;
 const MAX_DEPTH = 2;
 
-export async function findCoredumps(o: FindCoredumpsOptions): Promise<FindCoredumpsResult> {
+/** The candidates, newest first. */
+export async function findCoredumps(o: FindCoredumpsOptions): Promise<CoredumpCandidate[]> {
+  return (await findCoredumpsDetailed(o)).candidates;
+}
+
+/** The candidates, plus the paths the log named that were rejected (and why) and whether a budget ran out. */
+export async function findCoredumpsDetailed(o: FindCoredumpsOptions): Promise<FindCoredumpsResult> {
   const limit = o.limit ?? 8;
   let entriesLeft = o.maxEntries ?? 20_000;
   const seen = new Map<string, CoredumpCandidate>();
   const rejected: FindCoredumpsResult['rejected'] = [];
   let truncated = false;
 
-  const consider = async (file: string, foundBy: CoredumpSource, fromLog: boolean): Promise<void> => {
+  const consider = async (file: string, via: CoredumpSource, fromLog: boolean): Promise<void> => {
     const abs = path.resolve(file);
     if (seen.has(abs)) return;
     const checked = await checkFile(abs);
@@ -72,7 +81,11 @@ export async function findCoredumps(o: FindCoredumpsOptions): Promise<FindCoredu
       if (fromLog) rejected.push({ path: abs, reason: checked.reason });
       return;
     }
-    seen.set(abs, { path: abs, size: checked.size, mtimeMs: checked.mtimeMs, foundBy, cudaSections: checked.elf.cudaSections, truncated: checked.elf.truncated });
+    if (o.since !== undefined && checked.mtimeMs < o.since) {
+      if (fromLog) rejected.push({ path: abs, reason: 'older than this run' });
+      return;
+    }
+    seen.set(abs, { file: abs, bytes: checked.size, mtimeMs: checked.mtimeMs, via, cudaSections: checked.elf.cudaSections, truncated: checked.elf.truncated });
   };
 
   const log = o.logText ?? '';
@@ -80,17 +93,17 @@ export async function findCoredumps(o: FindCoredumpsOptions): Promise<FindCoredu
     throwIfAborted(o.signal, 'finding coredumps');
     await consider(trimPath(m[1]!), 'driver-log', true);
   }
-  const dirs: Array<{ dir: string; foundBy: CoredumpSource }> = [];
+  const dirs: Array<{ dir: string; via: CoredumpSource }> = [];
   for (const m of log.matchAll(SGLANG_AUTOSET)) {
     const dir = path.dirname(trimPath(m[1]!).replace(/%h/g, o.host ?? '%h'));
-    if (!dir.includes('%')) dirs.push({ dir, foundBy: 'sglang-folder' });
+    if (!dir.includes('%')) dirs.push({ dir, via: 'sglang-folder' });
   }
   for (const dir of o.dirs) {
-    if (o.host) dirs.push({ dir: path.join(dir, o.host), foundBy: 'sglang-folder' });
-    dirs.push({ dir, foundBy: 'folder' });
+    if (o.host) dirs.push({ dir: path.join(dir, o.host), via: 'sglang-folder' });
+    dirs.push({ dir, via: 'folder' });
   }
 
-  const walk = async (dir: string, depth: number, foundBy: CoredumpSource): Promise<void> => {
+  const walk = async (dir: string, depth: number, via: CoredumpSource): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
     for (const e of entries) {
       throwIfAborted(o.signal, 'finding coredumps');
@@ -100,16 +113,16 @@ export async function findCoredumps(o: FindCoredumpsOptions): Promise<FindCoredu
       }
       const full = path.join(dir, e.name);
       // Dirent types come from readdir itself (no stat): links, pipes, sockets and devices are never opened.
-      if (e.isDirectory() && depth < MAX_DEPTH) await walk(full, depth + 1, foundBy);
-      else if (e.isFile()) await consider(full, foundBy, false);
+      if (e.isDirectory() && depth < MAX_DEPTH) await walk(full, depth + 1, via);
+      else if (e.isFile()) await consider(full, via, false);
     }
   };
-  for (const { dir, foundBy } of dirs) {
+  for (const { dir, via } of dirs) {
     if (entriesLeft < 0) break;
-    await walk(path.resolve(dir), 0, foundBy);
+    await walk(path.resolve(dir), 0, via);
   }
 
-  const candidates = [...seen.values()].sort((a, b) => b.mtimeMs - a.mtimeMs || a.path.localeCompare(b.path)).slice(0, limit);
+  const candidates = [...seen.values()].sort((a, b) => b.mtimeMs - a.mtimeMs || a.file.localeCompare(b.file)).slice(0, limit);
   return { candidates, rejected, truncated };
 }
 

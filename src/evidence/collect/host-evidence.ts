@@ -2,11 +2,12 @@ import { copyFile, mkdir, open, readdir, readFile, readlink, stat, writeFile } f
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { collectNvidiaSmi, collectRankEvidence, coredumpPipePath, findCoredumps, inspectCoredump, type RankTarget, type ToolOutcome } from '../evidence/collect/index.js';
-import type { RankEvidenceMode } from '../evidence/collect/rank-evidence.js';
-import { summarizeInput } from '../evidence/dump/index.js';
-import type { IncidentPaths } from '../incident/layout.js';
-import { redactText } from '../sglang/redact.js';
+import { findCoredumps } from './coredump-find.js';
+import { collectNvidiaSmi, collectRankEvidence, coredumpPipePath, inspectCoredump, type RankTarget, type ToolOutcome } from './index.js';
+import type { RankEvidenceMode } from './rank-evidence.js';
+import { summarizeInput } from '../dump/index.js';
+import type { IncidentPaths } from '../../incident/layout.js';
+import { redactText } from '../../sglang/redact.js';
 
 /**
  * Steps that read what the server left on its host: the log tail, crash and request dumps, CUDA
@@ -79,7 +80,7 @@ export async function summariseDumpsInto(paths: IncidentPaths, signal: AbortSign
 
 /** Runs cuda-gdb on the newest CUDA coredumps in a folder (found by content: findCoredumps) into coredumps/. */
 export async function inspectNewestCoredumps(folder: string, paths: IncidentPaths, signal: AbortSignal, env?: Record<string, string | undefined>, max = 2): Promise<ToolOutcome[]> {
-  const cores = (await findCoredumps({ dirs: [folder], host: os.hostname(), signal, limit: max })).candidates.map((c) => c.path);
+  const cores = (await findCoredumps({ dirs: [folder], host: os.hostname(), signal, limit: max })).map((c) => c.file);
   const out: ToolOutcome[] = [];
   for (const core of cores) out.push(await inspectCoredump({ incidentDir: paths.root, coredump: core, signal, ...(env ? { env } : {}) }));
   return out;
@@ -121,10 +122,11 @@ export async function rankTargets(pids: number[]): Promise<Array<RankTarget & { 
 export async function collectHangEvidence(
   paths: IncidentPaths,
   signal: AbortSignal,
-  opts: { env?: Record<string, string | undefined>; pattern?: string; mode?: RankEvidenceMode } = {},
+  opts: { env?: Record<string, string | undefined>; pattern?: string; mode?: RankEvidenceMode; pids?: number[] } = {},
 ) {
   const env = opts.env;
-  const pids = (await schedulerPids(signal, opts.pattern)).filter((pid) => pid !== process.pid);
+  // A managed target's ranks are known by process group; only without one do we look for them by title.
+  const pids = (opts.pids ?? (await schedulerPids(signal, opts.pattern))).filter((pid) => pid !== process.pid);
   const gpu = await collectNvidiaSmi({ incidentDir: paths.root, signal, label: 'hang', ...(env ? { env } : {}) });
   const targets = await rankTargets(pids);
   const mode = opts.mode ?? 'attach';
