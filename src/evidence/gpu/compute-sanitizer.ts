@@ -48,6 +48,8 @@ export interface SanitizerReport {
   summary?: { errors: number; text: string };
   /** No summary line: the run aborted or the file was cut. */
   incomplete: boolean;
+  /** `Target application returned an error`: the program under the tool failed (a CUDA call, an abort). */
+  targetFailed: boolean;
 }
 
 declare module '../types.js' {
@@ -71,7 +73,7 @@ function categorise(kind: string): SanitizerCategory {
 
 /** Pure. */
 export function parseComputeSanitizer(text: string): SanitizerReport {
-  const report: SanitizerReport = { tool: 'unknown', errors: [], incomplete: true };
+  const report: SanitizerReport = { tool: 'unknown', errors: [], incomplete: true, targetFailed: false };
   let current: SanitizerError | null = null;
   const lines = splitLogLines(text);
   for (let i = 0; i < lines.length; i++) {
@@ -92,7 +94,11 @@ export function parseComputeSanitizer(text: string): SanitizerReport {
       current = null;
       continue;
     }
-    if (/^(COMPUTE-SANITIZER|CUDA-MEMCHECK|Target application returned an error|This tool is deprecated)/.test(t)) continue;
+    if (t.startsWith('Target application returned an error')) {
+      report.targetFailed = true;
+      continue;
+    }
+    if (/^(COMPUTE-SANITIZER|CUDA-MEMCHECK|This tool is deprecated)/.test(t)) continue;
     const indented = /^\s{2,}/.test(body);
     if (!indented) {
       current = startError(t, i + 1);

@@ -23,6 +23,8 @@ export function bareKernelName(text: string): string | null {
   s = s.replace(/\(anonymous namespace\)/g, 'anonymous_namespace');
   s = replaceSpans(s, '{lambda', '}', 'lambda');
   s = s.replace(/\boperator\(\)/g, 'operator_call');
+  // `[clone void k<4>(…)] device_fn(…)` (nvcc, compute-sanitizer) and `fn(int) [clone .isra.0]` (gcc): the clone note is not the name.
+  s = dropBracketGroups(s);
   const top = topLevelText(s);
   // The name is the last identifier before the first top-level parameter list.
   const tokens = top.split(/\s+/).filter(Boolean);
@@ -50,6 +52,19 @@ function replaceSpans(s: string, open: string, close: string, by: string): strin
     from = end + close.length;
   }
   return out + s.slice(from);
+}
+
+/** Removes `[…]` groups (nested brackets balanced), scanning once. */
+function dropBracketGroups(s: string): string {
+  if (!s.includes('[')) return s;
+  let out = '';
+  let depth = 0;
+  for (const c of s) {
+    if (c === '[') depth++;
+    else if (c === ']' && depth > 0) depth--;
+    else if (depth === 0) out += c;
+  }
+  return out;
 }
 
 /** Drops everything inside <...> and (...) and everything after the first top-level '('. */

@@ -34,7 +34,7 @@ export const cudaKernelFaultRule: Rule = {
     Object.assign(facts, replayFacts(evidence));
 
     const where = fault.kernel ? ` in ${fault.kernel}${fault.deviceFunction ? ` (device function ${fault.deviceFunction})` : ''}` : '';
-    const how = { debugger: 'cuda-gdb on the coredump', driver: 'the CUDA driver while writing the coredump', sanitizer: 'compute-sanitizer memcheck', assert: 'a device-side assertion', log: 'a CUDA error line in the log' }[fault.located];
+    const how = { debugger: 'cuda-gdb on the coredump', driver: 'the CUDA driver while writing the coredump', sanitizer: `compute-sanitizer ${fault.sanitizer?.tool ?? 'memcheck'}`, assert: 'a device-side assertion', log: 'a CUDA error line in the log' }[fault.located];
     const trigger = fault.trigger?.batch.newToken !== undefined ? ` on a ${fault.trigger.batch.kind} batch of ${fault.trigger.batch.newToken} new token(s)` : '';
     const evidenceRefs = up.evidence ? [...fault.evidence, up.evidence] : fault.evidence;
     const hasReplay = hasReplayEvidence(evidence);

@@ -32,7 +32,7 @@ export interface GpuFault {
   crashDump?: { path: string; file: string };
   trigger?: BatchRef;
   /** Sanitizer report of the faulting access, when present. */
-  sanitizer?: { error: SanitizerError; file: string };
+  sanitizer?: { error: SanitizerError; file: string; tool: string };
   /** Every kernel-like name seen anywhere, with its file: candidates for the producer one launch upstream. */
   mentions: Array<{ name: string; file: string }>;
   /** Address-class fault (out-of-range, illegal address, out of bounds). */
@@ -96,9 +96,12 @@ export function findGpuFault(evidence: Evidence): GpuFault | null {
 
   for (const item of evidence.of('compute-sanitizer')) {
     for (const err of item.data.errors) for (const f of err.hostFrames) fault.mentions.push(...hostFrameNames(f).map((name) => ({ name, file: item.file })));
-    const access = item.data.errors.find((e) => e.category === 'memory-access' || e.category === 'hardware');
+    // An invalid barrier aborts the kernel: in a program that then failed (`Program hit cudaError…`, or
+    // `Target application returned an error`), the kernel synccheck names is the faulting kernel.
+    const crashed = item.data.targetFailed || item.data.errors.some((e) => e.category === 'api');
+    const access = item.data.errors.find((e) => e.category === 'memory-access' || e.category === 'hardware') ?? (crashed ? item.data.errors.find((e) => e.kernel && e.category === 'sync') : undefined);
     if (!access) continue;
-    fault.sanitizer ??= { error: access, file: item.file };
+    fault.sanitizer ??= { error: access, file: item.file, tool: item.data.tool };
     if (!fault.located || fault.located === 'log') {
       fault.located = 'sanitizer';
       if (access.kernel) fault.kernel = access.kernel;
