@@ -128,6 +128,24 @@ describe('findCoredumps: CUDA coredumps by content, never by name', () => {
     expect(r.truncated).toBe(true);
   });
 
+  it('mutated ELF files never throw and never stall: each is a candidate or rejected with a reason', async () => {
+    const dir = await folder('mutants');
+    const base = makeElf({ notes: [{ name: 'CORE', type: 1 }] });
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let i = 0; i < 300; i++) {
+      const m = Buffer.from(base);
+      for (let k = 0; k < 1 + rnd(8); k++) m[16 + rnd(m.length - 16)] = rnd(256);
+      await writeFile(path.join(dir, `m${i}`), m.subarray(0, 52 + rnd(m.length - 51)));
+    }
+    const r = await findCoredumps({ dirs: [dir], signal, limit: 1000 });
+    expect(r.candidates.length).toBeGreaterThan(0);
+    for (const c of r.candidates) expect(c.bytes).toBeGreaterThanOrEqual(52);
+  });
+
   it('honours the abort signal', async () => {
     const ac = new AbortController();
     ac.abort();

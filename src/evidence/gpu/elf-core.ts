@@ -66,7 +66,8 @@ export async function readElfCore(read: Reader, size: number): Promise<ElfCoreIn
   let shstrndx = u16(h, bits === 64 ? 62 : 50);
   const shdrSize = bits === 64 ? 64 : 40;
 
-  if (shoff > 0 && shentsize >= shdrSize) {
+  // Entry sizes are fixed by the ELF class; anything else is not a file we read further (and bounds every read).
+  if (shoff > 0 && shentsize >= shdrSize && shentsize <= 256) {
     if (shoff + shentsize > size) info.truncated = true;
     else {
       const first = await read(shoff, shdrSize);
@@ -85,7 +86,7 @@ export async function readElfCore(read: Reader, size: number): Promise<ElfCoreIn
     }
   }
 
-  if (phoff > 0 && phnum > 0 && phentsize >= (bits === 64 ? 56 : 32)) {
+  if (phoff > 0 && phnum > 0 && phentsize >= (bits === 64 ? 56 : 32) && phentsize <= 256 && phoff < size) {
     const table = await read(phoff, Math.min(phnum, MAX_PHDRS) * phentsize);
     let budget = MAX_NOTES_BYTES;
     for (let i = 0; i + phentsize <= table.length && budget > 0; i += phentsize) {
