@@ -1,40 +1,45 @@
 import type { BundleSummary } from '../src/evidence/bundle/summary.js';
+import { terminalLine } from './sanitize.js';
 
 const f3 = (v: number | null | undefined, digits = 3) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits));
-const val = (v: unknown) => (v === null || v === undefined ? 'n/a' : String(v));
+/** Every value here came from the server (or its name): one line, control characters shown. */
+const val = (v: unknown) => (v === null || v === undefined ? 'n/a' : terminalLine(String(v)));
 
-/** SUMMARY.txt and the terminal view of a bundle. Pure: same summary, same text. */
+/**
+ * SUMMARY.txt and the terminal view of a bundle. Values the server sent go through the
+ * sanitizer, so an error body with ANSI escapes or a newline cannot paint or forge a line. Pure.
+ */
 export function renderBundleSummary(s: BundleSummary): string {
   const endpointLines = Object.entries(s.endpoints).map(([file, e]) =>
-    e.state === 'ok' ? `${file}: ok` : `${file}: failed status=${e.status ?? -1} outcome=${e.state}${e.error ? ` error=${oneLine(e.error)}` : ''}`,
+    e.state === 'ok' ? `${val(file)}: ok` : `${val(file)}: failed status=${e.status ?? -1} outcome=${val(e.state)}${e.error ? ` error=${shortLine(e.error)}` : ''}`,
   );
   const h = s.health;
   const m = s.metrics;
   const load = s.point_in_time_load;
   const stages = Object.entries(m.stage_avg_seconds_max_tp_rank).sort(([a], [b]) => a.localeCompare(b));
   const lines = [
-    `Bundle: ${s.bundle_dir}`,
-    `Base URL: ${val(s.base_url)}${s.server ? ` (${s.server})` : ''}`,
+    `Bundle: ${val(s.bundle_dir)}`,
+    `Base URL: ${val(s.base_url)}${s.server ? ` (${val(s.server)})` : ''}`,
     `Collected At: ${val(s.collected_at)}`,
     '',
     ...endpointLines,
     '',
-    `Health: /health=${h.health_ok ? 'ok' : h.health_state} /health_generate=${h.health_generate_ok ? 'ok' : h.health_generate_state}`,
+    `Health: /health=${h.health_ok ? 'ok' : val(h.health_state)} /health_generate=${h.health_generate_ok ? 'ok' : val(h.health_generate_state)}`,
     `Model: ${val(s.model.model_path)} weight_version=${val(s.model.weight_version)} type=${val(s.model.model_type)} sglang=${val(s.model.version)}`,
     `Topology: tp=${val(s.topology.tp_size)} dp=${val(s.topology.dp_size)} pp=${val(s.topology.pp_size)} ep=${val(s.topology.ep_size)} disagg=${val(s.topology.disaggregation_mode)} metrics=${val(s.topology.enable_metrics)}`,
     `Capacity: max_total_tokens=${val(s.capacity.max_total_num_tokens)} max_running_reqs=${val(s.capacity.effective_max_running_requests_per_dp)} max_req_input_len=${val(s.capacity.max_req_input_len)}`,
     `Point-in-time load: running=${val(load.running_reqs)} waiting=${val(load.waiting_reqs)} token_usage=${f3(load.token_usage)} throughput=${f3(load.throughput, 1)} cache_hit_rate=${f3(load.cache_hit_rate)}`,
     `Metrics: requests=${f3(m.request_count, 0)} prompt_tokens=${f3(m.prompt_tokens_total, 0)} generation_tokens=${f3(m.generation_tokens_total, 0)} avg_ttft_s=${f3(m.avg_ttft_seconds)} avg_e2e_s=${f3(m.avg_e2e_seconds)} avg_queue_s=${f3(m.avg_queue_time_seconds)}`,
   ];
-  if (stages.length) lines.push(`Stage averages (max across TP ranks): ${stages.map(([k, v]) => `${k}=${f3(v)}s`).join(', ')}`);
+  if (stages.length) lines.push(`Stage averages (max across TP ranks): ${stages.map(([k, v]) => `${val(k)}=${f3(v)}s`).join(', ')}`);
   lines.push('', 'What stands out:');
-  if (s.signals.length) lines.push(...s.signals.map((sig) => `- [${sig.level}] ${sig.text}`));
+  if (s.signals.length) lines.push(...s.signals.map((sig) => `- [${val(sig.level)}] ${val(sig.text)}`));
   else lines.push('- No strong signal from this bundle.');
   lines.push('', 'This bundle is read-only: it started no profiling and changed no trace level. Secrets were redacted before writing.');
   return `${lines.join('\n')}\n`;
 }
 
-function oneLine(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+function shortLine(text: string): string {
+  const flat = terminalLine(text.replace(/[ \t\r\n]+/g, ' ').trim());
   return flat.length > 200 ? `${flat.slice(0, 197)}...` : flat;
 }

@@ -39,6 +39,8 @@ export interface BotConfig {
   jobAttempts: number;
   jobBackoffMs: number;
   updateIntervalMs: number;
+  /** A running step's status message is redrawn at least this often, even when its pipeline is silent (default 10 s). */
+  liveRefreshMs?: number;
   slackRetry: { retries: number; minTimeoutMs: number; maxTimeoutMs: number };
   slackTimeoutMs: number;
   groupCacheMs: number;
