@@ -54,6 +54,12 @@ export const PRIORITY = {
   collectiveHang: 90,
   oom: 85,
   cpuException: 80,
+  /**
+   * A hang shown on a live process (a kernel that never finishes, a host thread parked in a synchronize,
+   * a busy GPU). Above `unhealthy`: a refused capture ("server down") says only that HTTP did not answer,
+   * and live processes contradict it. Live beats dead.
+   */
+  liveHang: 75,
   schedulerStall: 70,
   unhealthy: 60,
   slow: 50,

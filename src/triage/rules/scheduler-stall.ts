@@ -3,6 +3,7 @@ import { PRIORITY, type Rule } from '../rule.js';
 import { findCollectiveStall } from './gpu-evidence/collective.js';
 import { stallCollectionCommands } from './gpu-evidence/commands.js';
 import { crashThatExplainsAStall } from './gpu-evidence/crash-present.js';
+import { findLiveness } from './gpu-evidence/liveness.js';
 
 /**
  * A scheduler that stopped making progress with no collective in sight (watchdog timeout, health check
@@ -45,7 +46,11 @@ export const schedulerStallRule: Rule = {
     const dead = crashThatExplainsAStall(evidence);
     // A watchdog or failed health check says the server stopped; one stack snapshot or one nvidia-smi only suggests it.
     const confirmed = refs.length > 0 || evidence.of('server-log').some((i) => i.data.watchdogTimeouts.length);
-    const priority = dead ? PRIORITY.weak : confirmed ? PRIORITY.schedulerStall : stuck.length ? PRIORITY.schedulerStall - 10 : PRIORITY.weak + 5;
+    // Live beats dead: a running process parked on the GPU outranks a refused capture ("server down").
+    const live = findLiveness(evidence);
+    if (live.alive) facts.processAlive = true;
+    const liveAndStuck = live.alive && stuck.length > 0;
+    const priority = dead ? PRIORITY.weak : liveAndStuck ? PRIORITY.liveHang - 3 : confirmed ? PRIORITY.schedulerStall : stuck.length ? PRIORITY.schedulerStall - 10 : PRIORITY.weak + 5;
     return {
       rule: this.id,
       priority,
@@ -64,7 +69,7 @@ export const schedulerStallRule: Rule = {
       },
       productionRisk: 'high: requests queue behind the stalled batch until the watchdog kills the server',
       facts,
-      evidence: [...(dead ? [dead] : []), ...c.evidence, ...refs],
+      evidence: [...(dead ? [dead] : []), ...c.evidence, ...refs, ...(liveAndStuck ? live.evidence.filter((r) => !c.evidence.some((e) => e.file === r.file)) : [])],
     };
   },
 };
