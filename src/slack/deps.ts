@@ -78,7 +78,7 @@ export function buildBotDeps(config: BotConfig, registry: Registry, options: { l
   const roots = new RootMessages({ store, poster, logger, intervalMs: config.updateIntervalMs });
   const incidents = new IncidentService({ store, producer, poster, roots, metrics, logger, now, dedupeWindowMs: config.dedupeWindowMs });
   const alerts = new AlertIncidents({ registry, config: registry.alerts, redis, prefix: config.prefix, store, incidents, poster, preflight, metrics, logger, now });
-  const afterAck = new AfterAck({ concurrency: 8, onError: (err) => logger.error('work after an ack failed', { err }) });
+  const afterAck = new AfterAck({ concurrency: 4, onError: (err) => logger.error('work after an ack failed', { err }) });
   return {
     config,
     afterAck,
