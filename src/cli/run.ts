@@ -6,6 +6,7 @@ import type { Logger, PipelineName } from '../pipelines/types.js';
 import { renderReportText } from '../../templates/report-text.js';
 import { numberOption, parseCommandArgs } from './args.js';
 import { EXIT, say, writeJson, type Subcommand } from './io.js';
+import { detectInvocation } from './invocation.js';
 import { registryFrom, resolveTarget } from './target.js';
 
 const USAGE = 'triage run <auto|slow|crash|hang|replay> <server|url> [--out DIR] [--timeout S] [--servers FILE] [--json]';
@@ -28,7 +29,7 @@ export const runCommand: Subcommand = async (argv, ctx) => {
   say(ctx, `incident folder: ${incidentDir}`);
   const result = await runPipeline(
     { pipeline: pipeline as PipelineName, server, incidentDir, timeoutS: numberOption(values.timeout, 'timeout', USAGE, { min: 0.1, max: 3600 }) },
-    { registry, env: ctx.env, now: () => new Date(), logger: stderrLogger(ctx.stderr) },
+    { registry, env: ctx.env, now: () => new Date(), logger: stderrLogger(ctx.stderr), invocation: detectInvocation(ctx.env, ctx.cwd, values.servers) },
     ctx.signal,
     (p) => say(ctx, `[${p.state}] ${p.step}${p.detail ? `: ${p.detail}` : ''}`),
   );

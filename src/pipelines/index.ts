@@ -63,7 +63,7 @@ export async function runPipeline(req: PipelineRequest, deps: PipelineDeps, sign
     if (req.pipeline === 'auto' || req.pipeline === 'crash') await tolerate(() => coredumpStep(req, paths, ctx));
     if (req.pipeline === 'hang') await tolerate(() => hangStep(paths, ctx, registered(req)));
 
-    const routed = await runStep('route', ctx, 5 * MINUTE, (s) => routeStep(paths.root, { registry: deps.registry, signal: s }), (r) => `${r.report.problemClass} → ${r.report.nextStep.skill}`);
+    const routed = await runStep('route', ctx, 5 * MINUTE, (s) => routeStep(paths.root, { registry: deps.registry, signal: s, ...(deps.invocation ? { invocation: deps.invocation } : {}) }), (r) => `${r.report.problemClass} → ${r.report.nextStep.skill}`);
     files.push(routed.reportJson, routed.reportMd);
     await updateIncident(paths.root, { status: 'routed', problemClass: routed.report.problemClass, nextSkill: routed.report.nextStep.skill }, deps);
     return { incidentDir: paths.root, report: routed.report, bundleSummary, files };

@@ -9,7 +9,7 @@ import { incidentPaths } from '../incident/layout.js';
 import { redactText, redactValue } from '../sglang/redact.js';
 import type { Report } from '../contracts/report.js';
 import { route } from '../triage/route.js';
-import type { RouteContext } from '../triage/rule.js';
+import type { Invocation, RouteContext } from '../triage/rule.js';
 import { RULES } from '../triage/rules/index.js';
 import { renderReportMarkdown } from '../../templates/report-markdown.js';
 
@@ -22,10 +22,10 @@ export interface RouteStepResult {
 }
 
 /** Scan a folder by content, route it, and write report.json + report.md beside the evidence. */
-export async function routeStep(dir: string, opts: { registry: Registry; signal: AbortSignal; write?: boolean }): Promise<RouteStepResult> {
+export async function routeStep(dir: string, opts: { registry: Registry; signal: AbortSignal; write?: boolean; invocation?: Invocation }): Promise<RouteStepResult> {
   const paths = incidentPaths(dir);
   const evidence = await scanFolder(paths.root, { recognizers: RECOGNIZERS, folderRecognizers: FOLDER_RECOGNIZERS, signal: opts.signal });
-  const context = await routeContextFor(paths.root, evidence, opts.registry);
+  const context = await routeContextFor(paths.root, evidence, opts.registry, opts.invocation);
   const report = redactReport(route(evidence, context, RULES));
   const incident = await readIncidentFile(paths.root);
   if (opts.write !== false) {
@@ -36,17 +36,17 @@ export async function routeStep(dir: string, opts: { registry: Registry; signal:
 }
 
 /** Where the incident came from: incident.json first, then any bundle's metadata, then the registry. */
-export async function routeContextFor(root: string, evidence: Evidence, registry: Registry): Promise<RouteContext> {
+export async function routeContextFor(root: string, evidence: Evidence, registry: Registry, invocation?: Invocation): Promise<RouteContext> {
   const incident = await readIncidentFile(root);
   const bundleUrl = evidence.of('bundle').map((b) => b.data.base_url).find((u): u is string => Boolean(u));
   const bundleServer = evidence.of('bundle').map((b) => b.data.server).find((s): s is string => Boolean(s));
   const name = incident?.server ?? bundleServer;
   const registered: NamedServer | undefined = name ? findServer(registry, name) : undefined;
-  const url = registered?.url ?? incident?.serverUrl ?? bundleUrl;
-  if (!url) return { root, incidentDir: root };
+  const url = withoutCredentials(registered?.url ?? incident?.serverUrl ?? bundleUrl);
+  const base = { root, incidentDir: root, ...(invocation ? { invocation } : {}) };
+  if (!url) return base;
   return {
-    root,
-    incidentDir: root,
+    ...base,
     server: {
       name: registered?.name ?? (name && !name.includes('://') ? name : undefined),
       url,
@@ -56,12 +56,32 @@ export async function routeContextFor(root: string, evidence: Evidence, registry
       crashDumpDir: registered?.crashDumpDir,
       requestDumpDir: registered?.requestDumpDir,
       replayLaunch: registered?.replay?.launch ? redactText(registered.replay.launch) : undefined,
-      replayTargetUrl: registered?.replay?.url,
+      replayTargetUrl: withoutCredentials(registered?.replay?.url),
+      replayTokenEnv: registered?.replay?.tokenEnv,
+      schedulerProcessPattern: registered?.schedulerProcessPattern,
     },
   };
 }
 
+/** A URL as printed in commands: never with user:password (tokens go through "$ENV"). */
+function withoutCredentials(url: string | undefined): string | undefined {
+  if (!url) return url;
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, url.endsWith('/') ? '/' : '');
+  } catch {
+    return url;
+  }
+}
+
 /** Evidence may quote logs and launch commands: one last pass so no secret reaches report files or Slack. */
 function redactReport(report: Report): Report {
-  return redactValue(report);
+  const redacted = redactValue(report);
+  // Redacting inside a quoted shell word could unbalance its quotes: a command that held something
+  // secret-looking is withheld whole, never printed half-redacted.
+  const commands = report.nextStep.commands.map((c) => (redactText(c) === c ? c : '# a command was withheld here: it named a secret-looking value'));
+  return { ...redacted, nextStep: { ...redacted.nextStep, commands } };
 }

@@ -1,4 +1,4 @@
-import type { NamedServer } from '../config/servers.js';
+import { requireHost, type NamedServer } from '../config/servers.js';
 import { TriageError, describeError } from '../errors.js';
 import type { IncidentStore } from '../incident/store.js';
 import type { IncidentRecord } from '../incident/types.js';
@@ -42,7 +42,7 @@ export class IncidentService {
   async capture(server: NamedServer, who: Who): Promise<StartOutcome> {
     const { store, poster } = this.deps;
     const opened = await store.open(
-      { server: server.name, host: server.host, channel: who.channel, createdBy: who.user, pipeline: 'capture' },
+      { server: server.name, host: requireHost(server), channel: who.channel, createdBy: who.user, pipeline: 'capture' },
       { scope: server.name, windowMs: this.deps.dedupeWindowMs },
     );
     if (!opened.created) {

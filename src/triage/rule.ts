@@ -7,6 +7,8 @@ export interface RouteContext {
   root: string;
   /** The incident folder the commands should write into (defaults to root). */
   incidentDir: string;
+  /** How printed `triage` commands start where they are printed; default `triage` with no `--servers`. */
+  invocation?: Invocation;
   /** The live server, when known (incident.json, bundle metadata.json or the registry). */
   server?: {
     name?: string;
@@ -22,7 +24,21 @@ export interface RouteContext {
     replayLaunch?: string;
     /** URL of a clean replay target, when one is registered. */
     replayTargetUrl?: string;
+    /** Env var holding the clean replay target's key (ADMIN_OPTIONAL /start_profile there). */
+    replayTokenEnv?: string;
+    /** pgrep -f pattern of its scheduler processes (servers.yaml schedulerProcessPattern). */
+    schedulerProcessPattern?: string;
   };
+}
+
+/**
+ * The entry that routes fills this in: `['triage']` when a `triage` is on PATH, else `['npx', '--no',
+ * 'triage']` (run from the checkout; `--no` so npx never fetches some other package called "triage"),
+ * and the `--servers FILE` the user gave, so a printed command resolves the same server names.
+ */
+export interface Invocation {
+  triage: readonly string[];
+  serversFile?: string;
 }
 
 /** One rule's answer. The router keeps the highest `priority`; ties go to the earlier rule. */

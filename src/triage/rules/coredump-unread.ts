@@ -1,5 +1,6 @@
 import { PRIORITY, type Rule } from '../rule.js';
 import { coredumpGdbCommand } from './gpu-evidence/commands.js';
+import { routeCommand } from '../next-commands.js';
 
 /** A raw CUDA coredump nobody has opened yet: the first thing to do is read it. */
 export const unreadCoredumpRule: Rule = {
@@ -14,7 +15,7 @@ export const unreadCoredumpRule: Rule = {
       strongestSignal: `an unread CUDA coredump (${core.file})`,
       bestGuess: 'A CUDA coredump exists: either a kernel raised an exception (crash) or someone triggered it during a hang. cuda-gdb tells which.',
       ruledOut: [],
-      nextStep: { skill: 'collect-more', why: 'Open the coredump with cuda-gdb; the transcript routes the incident.', commands: [coredumpGdbCommand(ctx, core.data.path), `triage route ${ctx.incidentDir}`] },
+      nextStep: { skill: 'collect-more', why: 'Open the coredump with cuda-gdb; the transcript routes the incident.', commands: [coredumpGdbCommand(ctx, core.data.path), routeCommand(ctx)] },
       productionRisk: 'unknown until the coredump is read',
       facts: { coredump: core.data.path },
       evidence: [{ file: core.file, fact: `raw CUDA coredump, ${core.data.size} bytes` }],
