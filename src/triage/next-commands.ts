@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { REDACTED } from '../sglang/redact.js';
 import type { RouteContext } from './rule.js';
 import { and, annotate, command, commentLine, fixedNote, glob, interpolated, note, parseSimpleCommand, pathArg, shellVar, type Note, type Where, type Word } from './shell.js';
 
@@ -118,11 +119,24 @@ export function dumpSummaryCommand(ctx: RouteContext, folder: string): string {
  * passed through "$@". Null when no launch is registered.
  */
 export function startCleanTargetCommand(ctx: RouteContext, env: Readonly<Record<string, string>> = {}, flags: readonly string[] = [], prefix: readonly Word[] = []): string | null {
-  const launch = ctx.server?.replayLaunch;
-  if (!launch) return null;
+  const registered = ctx.server?.replayLaunch;
+  if (!registered) return null;
+  // A secret redacted out of the launch is asked for at run time, never printed: `${LAUNCH_SECRET:?…}` fails clearly when unset.
+  const launch = registered.replaceAll(REDACTED, `"\${${LAUNCH_SECRET_VAR}:?set ${LAUNCH_SECRET_VAR} to the secret servers.yaml replay.launch holds}"`);
   const simple = parseSimpleCommand(launch);
   if (simple) return command([...prefix, ...simple.argv, ...flags], { env: { ...simple.env, ...env } });
   return command([...prefix, 'sh', '-c', `${launch} "$@"`, 'launch', ...flags], { env });
+}
+
+/** The env var a printed launch asks for in place of a secret that redaction took out of it. */
+export const LAUNCH_SECRET_VAR = 'LAUNCH_SECRET';
+
+/** Is this printed line a start of the clean target (the registered launch, with or without our env and tags)? */
+export function isCleanTargetStart(ctx: RouteContext, line: string): boolean {
+  const bare = startCleanTargetCommand(ctx);
+  if (!bare || line.startsWith('#')) return false;
+  const withoutEnv = (l: string) => l.replace(/^(?:[A-Za-z_][A-Za-z0-9_]*=(?:'[^']*'|[^\s'])*\s+)*/, '');
+  return withoutEnv(line.replace(/ {2}# .*$/, '')) === withoutEnv(bare);
 }
 
 /**

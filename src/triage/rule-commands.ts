@@ -2,7 +2,7 @@ import path from 'node:path';
 import { incidentPaths } from '../incident/layout.js';
 import { captureCommand, copyDumpsCommand, curlPost, curlPostJson, dumpSummaryCommand, replayCommand, replayTargetUrl, routeCommand, saveAndReplaySteps } from './next-commands.js';
 import type { RouteContext } from './rule.js';
-import { and, annotate, command, commentLine, fixedNote, glob, note, pathArg, pipe } from './shell.js';
+import { and, annotate, command, commentLine, fixedNote, glob, note, pathArg, pipe, seq } from './shell.js';
 import { hangCollectionCommands } from './rules/gpu-evidence/commands.js';
 
 /** Next-step commands of the bundle, health, slow, replay and driver rules. Pure; every value quoted by shell.ts. */
@@ -78,6 +78,42 @@ export function replayProfileCommands(ctx: RouteContext, targetBase: string): st
 /** A replay-time bundle of the clean target, then route. */
 export function targetBundleCommands(ctx: RouteContext, targetBase: string): string[] {
   return [captureCommand(ctx, 'replay/bundle', { url: targetBase }), routeCommand(ctx)];
+}
+
+/** regression: the bisect the harness drives, rebuilt from the plan's fields (never its stored command text). */
+export function bisectCommands(plan: { good: string; bad: string; harness: string; firstBadCommit?: string | null | undefined; ran?: boolean }): string[] {
+  // A ref git would read as an option is never printed.
+  const ref = (r: string) => !r.startsWith('-');
+  if (plan.ran && plan.firstBadCommit && ref(plan.firstBadCommit)) return [command(['git', 'show', plan.firstBadCommit]), command(['git', 'bisect', 'log'])];
+  if (!ref(plan.good) || !ref(plan.bad)) return [commentLine(fixedNote('a good or bad ref starts with "-": run git bisect start BAD GOOD by hand'))];
+  return [
+    command(['git', 'bisect', 'start', plan.bad, plan.good]),
+    command(['git', 'bisect', 'run', pathArg(plan.harness)]),
+    command(['git', 'bisect', 'log']),
+    command(['git', 'bisect', 'reset']),
+  ];
+}
+
+/** wrong output with identity drift: both server_info.json files normalised by jq, then diffed (POSIX sh: no process substitution). */
+export function identityDiffCommands(ctx: RouteContext, baselineDir: string): string[] {
+  const compare = path.join(incidentPaths(ctx.incidentDir).root, 'compare');
+  const before = path.join(compare, 'server_info.before.json');
+  const now = path.join(compare, 'server_info.now.json');
+  return [
+    seq(
+      and(
+        command(['mkdir', '-p', pathArg(compare)]),
+        command(['jq', '-S', '.', pathArg(path.join(baselineDir, 'server_info.json'))], { stdout: pathArg(before) }),
+        command(['jq', '-S', '.', pathArg(path.join(ctx.incidentDir, 'baseline', 'server_info.json'))], { stdout: pathArg(now) }),
+      ),
+      command(['diff', pathArg(before), pathArg(now)]),
+    ),
+  ];
+}
+
+/** wrong output, identity matching: the replays whose greedy output differs. */
+export function differingOutputsCommands(ctx: RouteContext): string[] {
+  return [command(['jq', '.results[] | select(.same == false)', pathArg(path.join(ctx.incidentDir, 'compare', 'outputs.json'))])];
 }
 
 /** A hardware Xid: the driver's view for the hardware team. */

@@ -8,15 +8,10 @@
  * numbers only), so no newline from data can end one early. Pure.
  */
 
-/** Characters that never need quoting in any POSIX shell word (no expansion, no splitting, no tilde). */
-const SAFE_WORD = /^[A-Za-z0-9_./:=@%+,-]+$/;
+import { shellQuote } from '../util/shell-quote.js';
 
-/** The one quoting function: a POSIX single-quoted word unless the word is plainly safe. */
-export function shellQuote(value: string): string {
-  if (value === '') return "''";
-  if (SAFE_WORD.test(value)) return value;
-  return `'${value.replaceAll("'", `'\\''`)}'`;
-}
+/** The one quoting function (src/util/shell-quote.ts): every literal word below goes through it. */
+export { shellQuote };
 
 /** A word the builders emit as shell syntax, not as a literal. */
 export type Word = string | Glob | VarRef | Interpolated | Substitution | Concat;

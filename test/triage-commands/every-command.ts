@@ -21,6 +21,8 @@ export interface EvidencePaths {
   crashDumpPath: string;
   corePath: string;
   targetBase: string;
+  /** A git ref as a user typed it (regression good/bad). */
+  ref: string;
 }
 
 export function fromBuilders(ctx: RouteContext, ev: EvidencePaths): Generated[] {
@@ -72,6 +74,10 @@ export function fromBuilders(ctx: RouteContext, ev: EvidencePaths): Generated[] 
   add('replayProfileCommands', misc.replayProfileCommands(ctx, ev.targetBase));
   add('targetBundleCommands', misc.targetBundleCommands(ctx, ev.targetBase));
   add('xidCommands', misc.xidCommands(ctx));
+  add('bisectCommands', misc.bisectCommands({ good: ev.ref, bad: ev.ref, harness: `${ctx.incidentDir}/bisect/harness.sh` }));
+  add('bisectCommands found', misc.bisectCommands({ good: ev.ref, bad: ev.ref, harness: 'x', ran: true, firstBadCommit: ev.ref }));
+  add('identityDiffCommands', misc.identityDiffCommands(ctx, ev.crashDumpPath));
+  add('differingOutputsCommands', misc.differingOutputsCommands(ctx));
   return out;
 }
 

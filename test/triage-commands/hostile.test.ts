@@ -79,6 +79,7 @@ async function makeCase(i: number, payload: string, launch: 'simple' | 'complex'
     crashDumpPath: path.join(crashDumpDir, 'h1', 'crash_dump_1.pkl'),
     corePath: path.join(incidentDir, 'coredumps', M(`core ${payload}`)),
     targetBase: `http://127.0.0.1:31000/${M(payload)}`,
+    ref: M(payload),
   };
   return { ctx, ev, values: [payload, `crash ${payload}`, `req ${payload}`, `log ${payload}`, `servers ${payload}.yaml`, `core ${payload}`, payload.replaceAll("'", '')] };
 }

@@ -45,7 +45,7 @@ function ctxFor(dir: string, launch: string | undefined): RouteContext {
 
 async function everything(launch: string | undefined): Promise<string[]> {
   const ctx = ctxFor(path.join(sb.root, 'inc'), launch);
-  const ev = { crashDumpPath: '/data/crash/h/crash_dump_1.pkl', corePath: `${ctx.incidentDir}/coredumps/cuda_coredump_h.1.2`, targetBase: 'http://127.0.0.1:31000' };
+  const ev = { crashDumpPath: '/data/crash/h/crash_dump_1.pkl', corePath: `${ctx.incidentDir}/coredumps/cuda_coredump_h.1.2`, targetBase: 'http://127.0.0.1:31000', ref: 'v0.5.1' };
   return [...new Set([...fromBuilders(ctx, ev), ...(await fromRoutes(ctx))].flatMap((g) => g.commands))];
 }
 

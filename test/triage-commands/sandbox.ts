@@ -11,7 +11,7 @@ import path from 'node:path';
 
 export const STUBS = [
   'curl', 'cp', 'ls', 'mkdir', 'ln', 'rm', 'mktemp', 'head', 'tail', 'grep', 'dmesg', 'sleep', 'timeout', 'py-spy', 'cuda-gdb',
-  'compute-sanitizer', 'nvidia-smi', 'pgrep', 'hostname', 'triage', 'npx', 'node', 'python', 'python3', 'sh', 'bash', 'env', 'cat', 'touch', 'pwned',
+  'compute-sanitizer', 'nvidia-smi', 'pgrep', 'hostname', 'triage', 'npx', 'node', 'python', 'python3', 'sh', 'bash', 'env', 'cat', 'touch', 'git', 'jq', 'diff', 'pwned',
 ] as const;
 
 export interface Call {

@@ -2,7 +2,7 @@ import type { Evidence } from '../../evidence/types.js';
 import type { EvidenceRef } from '../../contracts/report.js';
 import { PRIORITY, type Rule, type Verdict } from '../rule.js';
 import { computeSlowCommands, queuePressureCommands } from '../rule-commands.js';
-import { bundleFile, incidentBundle, signalIn, type BundleItem } from './bundle-helpers.js';
+import { bundleFile, productionBundle, signalIn, type BundleItem } from './bundle-helpers.js';
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(3));
 
@@ -13,7 +13,7 @@ const f3 = (v: number | null | undefined) => (v === null || v === undefined ? 'n
 export const computeSlowRule: Rule = {
   id: 'slow-compute',
   evaluate(evidence, ctx) {
-    const bundle = incidentBundle(evidence);
+    const bundle = productionBundle(evidence);
     if (!bundle) return null;
     const ttft = signalIn(bundle, 'ttft-high-queue-low');
     const prefill = signalIn(bundle, 'prefill-dominates');
@@ -62,7 +62,7 @@ export const computeSlowRule: Rule = {
 export const queuePressureRule: Rule = {
   id: 'slow-queue',
   evaluate(evidence, ctx) {
-    const bundle = incidentBundle(evidence);
+    const bundle = productionBundle(evidence);
     if (!bundle || !queuePressure(bundle)) return null;
     const signals = bundle.data.signals.filter((s) => ['queue-buildup', 'queue-time-dominates', 'kv-pressure', 'retractions'].includes(s.id));
     const load = bundle.data.point_in_time_load;

@@ -158,6 +158,12 @@ export function hangCollectionCommands(ctx: RouteContext, pids: number[], where:
   ];
 }
 
+/** The clean replay target as the subject of the collection (by URL: its processes, never production's by name). */
+function onCleanTarget(ctx: RouteContext): RouteContext {
+  const pattern = ctx.server?.schedulerProcessPattern;
+  return { ...ctx, server: { url: replayTargetUrl(ctx), ...(pattern ? { schedulerProcessPattern: pattern } : {}) } };
+}
+
 export function distributedHangCommands(ctx: RouteContext, opts: { hasReplay: boolean; pids: number[] }): string[] {
   const env = hangReplayEnv(ctx);
   const replayFlags = ['--parallel', '1', '--timeout', '120'];
@@ -167,10 +173,10 @@ export function distributedHangCommands(ctx: RouteContext, opts: { hasReplay: bo
     const replay = replayCommand(ctx, replayFlags);
     for (const s of saved) {
       steps.push(s);
-      if (s === replay) steps.push(...hangCollectionCommands(ctx, []));
+      if (s === replay) steps.push(...hangCollectionCommands(onCleanTarget(ctx), []));
     }
   } else {
-    steps.push(...cleanTargetSteps(ctx, env), replayCommand(ctx, replayFlags), ...hangCollectionCommands(ctx, []), captureCommand(ctx, 'replay/bundle', { url: replayTargetUrl(ctx) }), routeCommand(ctx));
+    steps.push(...cleanTargetSteps(ctx, env), replayCommand(ctx, replayFlags), ...hangCollectionCommands(onCleanTarget(ctx), []), captureCommand(ctx, 'replay/bundle', { url: replayTargetUrl(ctx) }), routeCommand(ctx));
   }
   return steps;
 }
@@ -211,7 +217,7 @@ export function watchdogKilledCommands(ctx: RouteContext, opts: { crashDumpPath?
   const steps: string[] = [commentLine(fixedNote('the watchdog killed the server: its py-spy stacks are in the server log ("Pyspy dump for PID"); the crash dump holds the unfinished trigger'))];
   if (ctx.server?.logFile) steps.push(annotate(and(command(['mkdir', '-p', pathArg(p.logs)]), command(['tail', '-n', '5000', pathArg(ctx.server.logFile)], { stdout: pathArg(path.join(p.logs, 'server-tail.log')) })), { where: 'gpu-host' }));
   if (!opts.hasReplay) steps.push(copyDumpsCommand(ctx, 'crash', opts.crashDumpPath), dumpSummaryCommand(ctx, p.dumps));
-  steps.push(...cleanTargetSteps(ctx, env), replayCommand(ctx, replayFlags), ...hangCollectionCommands(ctx, []), captureCommand(ctx, 'replay/bundle', { url: replayTargetUrl(ctx) }), routeCommand(ctx));
+  steps.push(...cleanTargetSteps(ctx, env), replayCommand(ctx, replayFlags), ...hangCollectionCommands(onCleanTarget(ctx), []), captureCommand(ctx, 'replay/bundle', { url: replayTargetUrl(ctx) }), routeCommand(ctx));
   return steps;
 }
 
