@@ -124,7 +124,10 @@ function withoutCredentials(url: string | undefined): string | undefined {
 function redactReport(report: Report): Report {
   const redacted = redactValue(report);
   // Redacting inside a quoted shell word could unbalance its quotes: a command that held something
-  // secret-looking is withheld whole, never printed half-redacted.
-  const commands = report.nextStep.commands.map((c) => (redactText(c) === c ? c : '# a command was withheld here: it named a secret-looking value'));
+  // secret-looking is withheld whole, never printed half-redacted. One whose (quoted) path holds a
+  // control character would run, but would also print a newline or an escape to the terminal and Slack.
+  const commands = report.nextStep.commands.map((c) =>
+    /[\x00-\x1f\x7f]/.test(c) ? '# a command was withheld here: a path in it holds control characters (rename it)' : redactText(c) === c ? c : '# a command was withheld here: it named a secret-looking value',
+  );
   return { ...redacted, nextStep: { ...redacted.nextStep, commands } };
 }

@@ -22,6 +22,12 @@ describe('routeStep commands', () => {
       for (const c of cmds) expect(c.startsWith('#') || (c.match(/'/g) ?? []).length % 2 === 0).toBe(true);
       expect(cmds.find((c) => c.includes('/configure_logging'))).toMatch(/^curl -sS -X POST \S+\/configure_logging .*# production$/);
 
+      const newline = path.join(base, 'inc\n$(pwned)\x1b[2J');
+      await mkdir(newline);
+      const controls = await routeStep(newline, { registry: EMPTY_REGISTRY, signal, write: false });
+      expect(controls.report.nextStep.commands.every((c) => !/[\x00-\x1f]/.test(c))).toBe(true);
+      expect(controls.report.nextStep.commands.some((c) => c.includes('control characters'))).toBe(true);
+
       const plain = path.join(base, 'inc-plain');
       await mkdir(plain);
       const again = await routeStep(plain, { registry: EMPTY_REGISTRY, signal, write: false, invocation: { triage: ['npx', '--no', 'triage'], serversFile: '/etc/servers.yaml' } });
