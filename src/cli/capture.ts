@@ -6,7 +6,7 @@ import { routeStep } from '../pipelines/route-step.js';
 import { renderReportText } from '../../templates/report-text.js';
 import { numberOption, parseCommandArgs } from './args.js';
 import { EXIT, say, writeJson, type Subcommand } from './io.js';
-import { detectInvocation } from './invocation.js';
+import { detectInvocation } from '../config/invocation.js';
 import { registryFrom, resolveTarget } from './target.js';
 
 const USAGE = 'triage capture <server|url> [--out DIR] [--timeout S] [--health-timeout S] [--token T] [--servers FILE] [--json]';

@@ -4,7 +4,7 @@ import { routeStep } from '../pipelines/route-step.js';
 import { renderReportText } from '../../templates/report-text.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT, writeJson, type Subcommand } from './io.js';
-import { detectInvocation } from './invocation.js';
+import { detectInvocation } from '../config/invocation.js';
 import { registryFrom } from './target.js';
 
 const USAGE = 'triage route <incident-dir|bundle-dir> [--servers FILE] [--no-write] [--json]';

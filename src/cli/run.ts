@@ -7,7 +7,7 @@ import type { Logger, PipelineRequest } from '../pipelines/types.js';
 import { renderReportText } from '../../templates/report-text.js';
 import { numberOption, parseCommandArgs } from './args.js';
 import { EXIT, say, writeJson, type Subcommand } from './io.js';
-import { detectInvocation } from './invocation.js';
+import { detectInvocation } from '../config/invocation.js';
 import { registryFrom, resolveTarget } from './target.js';
 
 const USAGE = `triage run <${RUNNABLE_PIPELINES.join('|')}> <server|url> [--out DIR] [--timeout S] [--good REF --bad REF [--run]] [--compare-production] [--servers FILE] [--json]`;

@@ -1,5 +1,8 @@
 import type { Evidence } from '../evidence/types.js';
 import type { EvidenceRef, Facts, NextStep, ProblemClass } from '../contracts/report.js';
+import type { Invocation } from '../config/invocation.js';
+
+export type { Invocation };
 
 /** What the router knows about where the incident came from; used to fill in exact commands. */
 export interface RouteContext {
@@ -31,15 +34,6 @@ export interface RouteContext {
   };
 }
 
-/**
- * The entry that routes fills this in: `['triage']` when a `triage` is on PATH, else `['npx', '--no',
- * 'triage']` (run from the checkout; `--no` so npx never fetches some other package called "triage"),
- * and the `--servers FILE` the user gave, so a printed command resolves the same server names.
- */
-export interface Invocation {
-  triage: readonly string[];
-  serversFile?: string;
-}
 
 /** One rule's answer. The router keeps the highest `priority`; ties go to the earlier rule. */
 export interface Verdict {

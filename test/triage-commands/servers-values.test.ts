@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectInvocation } from '../../src/cli/invocation.js';
+import { detectInvocation } from '../../src/config/invocation.js';
 import { gpuHosts, parseRegistry, requireHost } from '../../src/config/servers.js';
 import { isTriageError } from '../../src/errors.js';
 import { makeSandbox } from './sandbox.js';

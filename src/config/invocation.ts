@@ -1,6 +1,15 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Invocation } from '../triage/rule.js';
+
+/**
+ * How printed `triage` commands start where they are printed: `['triage']` when a `triage` is on PATH,
+ * else `['npx', '--no', 'triage']` (run from the checkout; `--no` so npx never fetches some other package
+ * called "triage"), and the `--servers FILE` the user gave, so a printed command resolves the same names.
+ */
+export interface Invocation {
+  triage: readonly string[];
+  serversFile?: string;
+}
 
 /**
  * How a command printed for people should start `triage` on this machine: `triage` when one is on
