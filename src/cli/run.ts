@@ -10,7 +10,7 @@ import { EXIT, say, writeJson, type Subcommand } from './io.js';
 import { detectInvocation } from '../config/invocation.js';
 import { registryFrom, resolveTarget } from './target.js';
 
-const USAGE = `triage run <${RUNNABLE_PIPELINES.join('|')}> <server|url> [--out DIR] [--timeout S] [--good REF --bad REF [--run]] [--compare-production] [--servers FILE] [--json]`;
+const USAGE = `triage run <${RUNNABLE_PIPELINES.join('|')}> <server|url> [--out DIR] [--timeout S] [--good REF --bad REF [--run] [--repo DIR]] [--compare-production] [--servers FILE] [--json]`;
 
 /** The pipelines `triage run` offers, one line each, from the catalog. */
 export const RUN_HELP = RUNNABLE_PIPELINES.map((p) => `  ${p.padEnd(13)} ${PIPELINE_INFO[p].summary}${PIPELINE_INFO[p].intrusive ? ' (intrusive)' : ''}`).join('\n');
@@ -26,6 +26,7 @@ export const runCommand: Subcommand = async (argv, ctx) => {
       good: { type: 'string' },
       bad: { type: 'string' },
       run: { type: 'boolean', default: false },
+      repo: { type: 'string' },
       'compare-production': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -37,7 +38,7 @@ export const runCommand: Subcommand = async (argv, ctx) => {
   }
   const name: PipelineName = pipeline;
   if (name === 'regression' && (!values.good || !values.bad)) throw new TriageError('E_USAGE', `regression needs --good REF and --bad REF (git revisions)\nusage: ${USAGE}`);
-  if (name !== 'regression' && (values.good || values.bad || values.run)) throw new TriageError('E_USAGE', `--good, --bad and --run belong to the regression pipeline\nusage: ${USAGE}`);
+  if (name !== 'regression' && (values.good || values.bad || values.run || values.repo)) throw new TriageError('E_USAGE', `--good, --bad, --run and --repo belong to the regression pipeline\nusage: ${USAGE}`);
   if (values['compare-production'] && name !== 'wrong-output') throw new TriageError('E_USAGE', `--compare-production belongs to the wrong-output pipeline\nusage: ${USAGE}`);
 
   const registry = await registryFrom(values.servers, ctx.env);
@@ -50,11 +51,11 @@ export const runCommand: Subcommand = async (argv, ctx) => {
     server,
     incidentDir,
     ...(timeoutS !== undefined ? { timeoutS } : {}),
-    ...(name === 'regression' ? { regression: { good: values.good!, bad: values.bad!, run: Boolean(values.run) } } : {}),
+    ...(name === 'regression' ? { regression: { good: values.good!, bad: values.bad!, run: Boolean(values.run), ...(values.repo ? { repo: path.resolve(ctx.cwd, values.repo) } : {}) } } : {}),
     ...(values['compare-production'] ? { compareProduction: true } : {}),
   };
   let lastTick = 0;
-  const result = await runPipeline(req, { registry, env: ctx.env, now: () => new Date(), logger: stderrLogger(ctx.stderr), invocation: detectInvocation(ctx.env, ctx.cwd, values.servers) }, ctx.signal, (p) => {
+  const result = await runPipeline(req, { registry, env: ctx.env, now: () => new Date(), logger: stderrLogger(ctx.stderr), selfCommand: selfCommand(), invocation: detectInvocation(ctx.env, ctx.cwd, values.servers) }, ctx.signal, (p) => {
     if (p.counters || (p.state === 'started' && p.detail)) {
       // Live counters of a long step: at most one line every 2 s.
       if (Date.now() - lastTick < 2000) return;
@@ -72,4 +73,9 @@ export const runCommand: Subcommand = async (argv, ctx) => {
 function stderrLogger(stream: NodeJS.WritableStream): Logger {
   const log = (level: string) => (msg: string, fields?: Record<string, unknown>) => stream.write(`${level}: ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`);
   return { debug: () => undefined, info: log('info'), warn: log('warn'), error: log('error') };
+}
+
+/** How the bisect harness calls this same triage back: this Node and this entry file. */
+function selfCommand(): string[] {
+  return process.argv[1] ? [process.execPath, path.resolve(process.argv[1])] : ['triage'];
 }

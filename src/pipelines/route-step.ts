@@ -44,7 +44,8 @@ export async function routeContextFor(root: string, evidence: Evidence, registry
   const name = incident?.server ?? bundleServer;
   const registered: NamedServer | undefined = name ? findServer(registry, name) : undefined;
   const url = withoutCredentials(registered?.url ?? incident?.serverUrl ?? bundleUrl);
-  const base = { root, incidentDir: root, ...(invocation ? { invocation } : {}) };
+  const closedLoop = incident?.target ? { closedLoop: { pipeline: incident.pipeline ?? 'run', targetUrl: incident.target.url } } : {};
+  const base = { root, incidentDir: root, ...(invocation ? { invocation } : {}), ...closedLoop };
   if (!url) return base;
   return {
     ...base,

@@ -27,6 +27,8 @@ export interface PipelineDeps {
   logger: Logger;
   /** How commands printed in the report start `triage` (the entry detects it); default `triage`. */
   invocation?: Invocation;
+  /** How to run this triage from a shell (the bisect harness calls `triage replay`); default `triage`. */
+  selfCommand?: string[];
 }
 
 
@@ -40,7 +42,7 @@ export interface PipelineRequest {
   /** Replay: target URL override. */
   target?: string;
   /** regression: the known-good and known-bad revisions (or build launch commands); run: run `git bisect` too. */
-  regression?: { good: string; bad: string; run?: boolean };
+  regression?: { good: string; bad: string; run?: boolean; repo?: string };
   /** wrong-output: also send the greedy replay to production (intrusive, gated). */
   compareProduction?: boolean;
 }

@@ -116,6 +116,17 @@ export function differingOutputsCommands(ctx: RouteContext): string[] {
   return [command(['jq', '.results[] | select(.same == false)', pathArg(path.join(ctx.incidentDir, 'compare', 'outputs.json'))])];
 }
 
+/** The clean target died with no coredump: the end of its own log (logs/target.log) holds the exception. */
+export function targetLogCommands(ctx: RouteContext): string[] {
+  const log = pathArg(path.join(incidentPaths(ctx.incidentDir).logs, 'target.log'));
+  return [command(['tail', '-n', '200', log]), command(['grep', '-n', '-A30', 'Traceback', log])];
+}
+
+/** SGLang's llm-torch-profiler-analysis on each trace (or trace folder), from an SGLang checkout. */
+export function profileAnalysisCommands(script: string, inputs: readonly string[]): string[] {
+  return [commentLine(fixedNote('from an SGLang checkout (the skill lives in its .claude/skills):')), ...inputs.map((input) => command(['python3', script, '--input', pathArg(input)]))];
+}
+
 /** A hardware Xid: the driver's view for the hardware team. */
 export function xidCommands(ctx: RouteContext): string[] {
   const p = incidentPaths(ctx.incidentDir);

@@ -12,6 +12,8 @@ export interface RouteContext {
   incidentDir: string;
   /** How printed `triage` commands start where they are printed; default `triage` with no `--servers`. */
   invocation?: Invocation;
+  /** Set when a pipeline started the clean target itself and replayed there (incident.json `target`). */
+  closedLoop?: { pipeline: string; targetUrl: string };
   /** The live server, when known (incident.json, bundle metadata.json or the registry). */
   server?: {
     name?: string;

@@ -78,6 +78,8 @@ export function fromBuilders(ctx: RouteContext, ev: EvidencePaths): Generated[] 
   add('bisectCommands found', misc.bisectCommands({ good: ev.ref, bad: ev.ref, harness: 'x', ran: true, firstBadCommit: ev.ref }));
   add('identityDiffCommands', misc.identityDiffCommands(ctx, ev.crashDumpPath));
   add('differingOutputsCommands', misc.differingOutputsCommands(ctx));
+  add('targetLogCommands', misc.targetLogCommands(ctx));
+  add('profileAnalysisCommands', misc.profileAnalysisCommands('.claude/skills/llm-torch-profiler-analysis/scripts/analyze_llm_torch_profile.py', [`${ctx.incidentDir}/profiles`, ev.corePath]));
   return out;
 }
 

@@ -40,9 +40,10 @@ export const rankEvidenceStage: Stage = {
 
 /**
  * The ranks among the target's processes: those whose command line matches the scheduler pattern
- * (SGLang titles them sglang::scheduler_TP<n>). Without a match, every member but the launcher shell.
+ * (SGLang titles them sglang::scheduler_TP<n>). Without a match, every member but the `sh -c` wrapper
+ * that ran the launch line (a launch that `exec`s replaces the wrapper, and then that process counts).
  */
-export function schedulerRanks(members: ProcessInfo[], pattern: string, launcherPid: number): ProcessInfo[] {
+export function schedulerRanks(members: ProcessInfo[], pattern: string, _launcherPid: number): ProcessInfo[] {
   let re: RegExp;
   try {
     re = new RegExp(pattern);
@@ -50,7 +51,7 @@ export function schedulerRanks(members: ProcessInfo[], pattern: string, launcher
     re = new RegExp(DEFAULT_SCHEDULER_PATTERN);
   }
   const matching = members.filter((p) => re.test(p.cmdline));
-  return matching.length ? matching : members.filter((p) => p.pid !== launcherPid);
+  return matching.length ? matching : members.filter((p) => !/^(\/bin\/|\/usr\/bin\/)?(ba|da)?sh -c /.test(p.cmdline));
 }
 
 function describeExit(exit: { code: number | null; signal: string | null } | null): string {

@@ -34,11 +34,12 @@ export const bisectHarnessStage: Stage = {
     const plan: Record<string, unknown> = { artifact_type: BISECT_PLAN_ARTIFACT, good, bad, harness, commands, ran: false };
     if (run) {
       const log = path.join(dir, 'bisect.log');
-      const start = await execa('git', ['bisect', 'start', bad, good], { reject: false, cancelSignal: signal, all: true });
-      const bisect = start.exitCode === 0 ? await execa('git', ['bisect', 'run', harness], { reject: false, cancelSignal: signal, all: true }) : start;
+      const cwd = ctx.req.regression!.repo ?? process.cwd();
+      const start = await execa('git', ['bisect', 'start', bad, good], { cwd, reject: false, cancelSignal: signal, all: true });
+      const bisect = start.exitCode === 0 ? await execa('git', ['bisect', 'run', harness], { cwd, reject: false, cancelSignal: signal, all: true }) : start;
       const text = `${start.all ?? ''}\n${bisect === start ? '' : (bisect.all ?? '')}`;
       await writeFile(log, text);
-      await execa('git', ['bisect', 'reset'], { reject: false });
+      await execa('git', ['bisect', 'reset'], { cwd, reject: false });
       const first = /^([0-9a-f]{7,40}) is the first bad commit/m.exec(text)?.[1] ?? null;
       Object.assign(plan, { ran: true, exitCode: bisect.exitCode ?? null, firstBadCommit: first, log });
     }
@@ -125,7 +126,7 @@ function harnessScript(ctx: RunContext): string {
   const replay = ctx.server!.replay!;
   const q = shellQuote;
   const build = replay.build ?? 'true';
-  const triage = process.argv[1] ? `${q(process.execPath)} ${q(process.argv[1])}` : 'triage';
+  const triage = (ctx.deps.selfCommand ?? ['triage']).map(q).join(' ');
   return `#!/bin/sh
 # git bisect run harness, written by \`triage run regression\` for ${q(path.basename(ctx.paths.root))}.
 # exit 0: the saved trigger does not reproduce (good); 1: it does (bad); 125: this revision cannot be tested.
