@@ -151,6 +151,7 @@ export function hangCollectionCommands(ctx: RouteContext, pids: number[], where:
   const tag = where === 'production' ? 'production-gpu-host' : 'gpu-host';
   return [
     ...(server ? [annotate(triageCommand(ctx, 'run', ['hang', server, '--out', pathArg(ctx.incidentDir)]), { note: fixedNote('all of the below, in this order'), where: tag })] : []),
+    ...(where === 'clean-target' && !pids.length ? [commentLine(fixedNote('the loops take every process matching the scheduler pattern on this host: run them where only the clean target serves'))] : []),
     annotate(and(command(['mkdir', '-p', pathArg(p.gpu), pathArg(p.stacks)]), nvidiaSmiSnapshot(p.gpu)), { where: 'gpu-host' }),
     annotate(pySpyLoop(ctx, pids, p.stacks), { where: tag }),
     annotate(attachLoop(ctx, pids, p.stacks), { note: fixedNote('the ranks keep running'), where: tag }),
