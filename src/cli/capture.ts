@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { TriageError } from '../errors.js';
 import { formatCollectedAt } from '../evidence/bundle/capture.js';
-import { adminTokenFor, captureStep, tokenFor } from '../pipelines/capture-step.js';
+import { captureStep } from '../pipelines/capture-step.js';
 import { routeStep } from '../pipelines/route-step.js';
 import { renderReportText } from '../../templates/report-text.js';
 import { numberOption, parseCommandArgs } from './args.js';
-import { EXIT, say, writeJson, type Subcommand } from './io.js';
+import { EXIT, print, say, writeJson, type Subcommand } from './io.js';
 import { detectInvocation } from '../config/invocation.js';
 import { registryFrom, resolveTarget } from './target.js';
 
@@ -39,23 +39,21 @@ export const captureCommand: Subcommand = async (argv, ctx) => {
     outDir,
     role: 'live',
     serverName: target.name,
-    token: tokenFor(target, ctx.env, values.token),
-    adminToken: target.name ? adminTokenFor(target, ctx.env) : undefined,
+    token: ctx.credentials.token(target, values.token),
+    adminToken: target.name ? ctx.credentials.adminToken(target) : undefined,
     timeoutS,
     healthTimeoutS,
     signal: ctx.signal,
     now: () => new Date(),
     onEndpoint: (file, outcome, ms) => say(ctx, `  ${file.padEnd(32)} ${outcome.padEnd(10)} ${ms} ms`),
   });
-  const routed = await routeStep(outDir, { registry, signal: ctx.signal, invocation: detectInvocation(ctx.env, ctx.cwd, values.servers) });
+  const routed = await routeStep(outDir, { registry, signal: ctx.signal, invocation: detectInvocation(ctx.childEnv ?? {}, ctx.cwd, values.servers) });
 
   if (values.json) {
     writeJson(ctx, { bundleDir: outDir, elapsedMs: result.capture.elapsedMs, summary: result.summary, report: routed.report });
   } else {
-    say(ctx, '');
-    ctx.stderr.write(result.summaryText);
-    say(ctx, '');
-    ctx.stderr.write(renderReportText(routed.report, routed.reportJson));
+    // The report (summary + routed report) on stdout; the endpoint lines above were progress on stderr.
+    print(ctx, `${result.summaryText}\n${renderReportText(routed.report, routed.reportJson)}`);
   }
   return EXIT.ok;
 };

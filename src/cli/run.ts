@@ -55,7 +55,7 @@ export const runCommand: Subcommand = async (argv, ctx) => {
     ...(values['compare-production'] ? { compareProduction: true } : {}),
   };
   let lastTick = 0;
-  const result = await runPipeline(req, { registry, env: ctx.env, now: () => new Date(), logger: stderrLogger(ctx.stderr), selfCommand: selfCommand(), invocation: detectInvocation(ctx.env, ctx.cwd, values.servers) }, ctx.signal, (p) => {
+  const result = await runPipeline(req, { registry, env: ctx.credentials.envFor(registry), ...(ctx.childEnv ? { toolEnv: ctx.childEnv } : {}), now: () => new Date(), logger: stderrLogger(ctx.stderr), selfCommand: selfCommand(), invocation: detectInvocation(ctx.childEnv ?? {}, ctx.cwd, values.servers) }, ctx.signal, (p) => {
     if (p.counters || (p.state === 'started' && p.detail)) {
       // Live counters of a long step: at most one line every 2 s.
       if (Date.now() - lastTick < 2000) return;

@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveToken } from '../config/servers.js';
 import { captureBundle, type CaptureResult } from '../evidence/bundle/capture.js';
@@ -7,6 +6,7 @@ import { summariseBundle, type BundleRole, type BundleSummary } from '../evidenc
 import { DEFAULT_TIMEOUT_S, HEALTH_TIMEOUT_S } from '../sglang/endpoints.js';
 import { renderBundleSummary } from '../../templates/bundle-summary.js';
 import type { Dispatcher } from 'undici';
+import { writeFileAtomic } from '../fsutil/atomic-write.js';
 
 export interface CaptureStepInput {
   baseUrl: string;
@@ -53,11 +53,11 @@ export async function captureStep(input: CaptureStepInput): Promise<CaptureStepR
   raw.metadata.role = input.role;
   const summary = summariseBundle(raw, input.role);
   const summaryText = renderBundleSummary(summary);
-  await writeFile(path.join(capture.bundleDir, 'SUMMARY.txt'), summaryText);
-  await writeFile(path.join(capture.bundleDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  await writeFileAtomic(path.join(capture.bundleDir, 'SUMMARY.txt'), summaryText);
+  await writeFileAtomic(path.join(capture.bundleDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   // Record the role so `route` knows a baseline from a replay-time bundle whatever the folder is called.
   const metaFile = path.join(capture.bundleDir, 'metadata.json');
-  await writeFile(metaFile, `${JSON.stringify({ ...raw.metadata, role: input.role }, null, 2)}\n`);
+  await writeFileAtomic(metaFile, `${JSON.stringify({ ...raw.metadata, role: input.role }, null, 2)}\n`);
   return { capture, summary, summaryText };
 }
 

@@ -1,10 +1,11 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
 import { TriageError } from '../../errors.js';
 import { BUNDLE_ENDPOINTS, type EndpointSpec } from '../../sglang/endpoints.js';
 import { captureAgent, DEFAULT_MAX_BODY_BYTES, probe, type ProbeOutcome } from '../../sglang/probe.js';
 import { redactConfigString, redactText, redactValue } from '../../sglang/redact.js';
+import { writeFileAtomic } from '../../fsutil/atomic-write.js';
 
 export interface CaptureOptions {
   baseUrl: string;
@@ -170,7 +171,7 @@ async function writeBundleFiles(result: CaptureResult, options: CaptureOptions):
         attempts: e.attempts,
       })),
     };
-    await writeFile(path.join(dir, 'metadata.json'), `${JSON.stringify(metadata, null, 2)}\n`);
+    await writeFileAtomic(path.join(dir, 'metadata.json'), `${JSON.stringify(metadata, null, 2)}\n`);
   } catch (err) {
     throw new TriageError('E_IO', `cannot write bundle to ${dir}: ${(err as Error).message}`, { cause: err });
   }
@@ -180,9 +181,9 @@ async function writeEndpointFile(dir: string, e: EndpointResult): Promise<void> 
   const { spec, outcome } = e;
   if (spec.format === 'text') {
     if (outcome.kind === 'ok') {
-      await writeFile(path.join(dir, spec.file), redactText(outcome.body));
+      await writeFileAtomic(path.join(dir, spec.file), redactText(outcome.body));
     } else {
-      await writeFile(path.join(dir, `${spec.file}.error.json`), `${JSON.stringify(failureRecord(e), null, 2)}\n`);
+      await writeFileAtomic(path.join(dir, `${spec.file}.error.json`), `${JSON.stringify(failureRecord(e), null, 2)}\n`);
     }
     return;
   }
@@ -190,7 +191,7 @@ async function writeEndpointFile(dir: string, e: EndpointResult): Promise<void> 
     outcome.kind === 'ok'
       ? { ok: true, status: outcome.status, path: e.path, json: redactJsonBody(JSON.parse(outcome.body)) }
       : failureRecord(e);
-  await writeFile(path.join(dir, spec.file), `${JSON.stringify(record, null, 2)}\n`);
+  await writeFileAtomic(path.join(dir, spec.file), `${JSON.stringify(record, null, 2)}\n`);
 }
 
 function failureRecord(e: EndpointResult) {
