@@ -1,6 +1,7 @@
 import type { Evidence } from '../../evidence/types.js';
 import { PRIORITY, type Rule } from '../rule.js';
 import { coredumpGdbCommand } from './gpu-evidence/commands.js';
+import { routeCommand } from '../next-commands.js';
 
 /**
  * A CUDA coredump nobody has opened yet: the raw core in the folder, or the path the driver's progress
@@ -21,7 +22,7 @@ export const unreadCoredumpRule: Rule = {
       strongestSignal: unread.raw ? `an unread CUDA coredump (${unread.file})` : `the CUDA driver wrote a coredump to ${unread.path} (${unread.file}), and nobody has read it`,
       bestGuess: 'A CUDA coredump exists: either a kernel raised an exception (crash) or someone triggered it during a hang. cuda-gdb tells which.',
       ruledOut: [],
-      nextStep: { skill: 'collect-more', why: 'Open the coredump with cuda-gdb; the transcript routes the incident.', commands: [coredumpGdbCommand(ctx, unread.path), `triage route ${ctx.incidentDir}`] },
+      nextStep: { skill: 'collect-more', why: 'Open the coredump with cuda-gdb; the transcript routes the incident.', commands: [coredumpGdbCommand(ctx, unread.path), routeCommand(ctx)] },
       productionRisk: 'unknown until the coredump is read',
       facts: { coredump: unread.path },
       evidence: [{ file: unread.file, fact: unread.fact }],

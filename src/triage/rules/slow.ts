@@ -1,7 +1,7 @@
 import type { Evidence } from '../../evidence/types.js';
 import type { EvidenceRef } from '../../contracts/report.js';
-import { PRIORITY, type RouteContext, type Rule, type Verdict } from '../rule.js';
-import { saveAndReplaySteps } from '../next-commands.js';
+import { PRIORITY, type Rule, type Verdict } from '../rule.js';
+import { computeSlowCommands, queuePressureCommands } from '../rule-commands.js';
 import { bundleFile, productionBundle, signalIn, type BundleItem } from './bundle-helpers.js';
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(3));
@@ -49,7 +49,7 @@ export const computeSlowRule: Rule = {
         why: replayed
           ? 'The replay reproduced the slowness with the queue empty, so the time is spent in compute: profile the replay target.'
           : 'The bundle points at compute, not queueing. A bundle cannot say which kernel: save the slow request, replay it on a clean target, and profile that replay (never profile production).',
-        commands: [...(replayed ? [] : saveAndReplaySteps(ctx, 'request')), ...profileCommands(ctx)],
+        commands: computeSlowCommands(ctx, replayed),
       },
       productionRisk: 'Degraded latency, not an outage: requests complete but slowly. Risk grows with prompt length if prefill is the bottleneck.',
       facts: { dominantStage, avgTtftSeconds: m.avg_ttft_seconds, avgQueueSeconds: m.avg_queue_time_seconds },
@@ -78,11 +78,7 @@ export const queuePressureRule: Rule = {
       nextStep: {
         skill: 'collect-more',
         why: 'Queue pressure is a capacity question, not a kernel question: confirm the arrival rate and request shapes against capacity before touching the profiler.',
-        commands: [
-          ...saveAndReplaySteps(ctx, 'request'),
-          `# capacity now: max_total_num_tokens=${cap.max_total_num_tokens ?? 'n/a'} max_running_requests=${cap.effective_max_running_requests_per_dp ?? 'n/a'}`,
-          '# knobs to review: --max-running-requests, --mem-fraction-static, --chunked-prefill-size, --schedule-conservativeness, more DP replicas',
-        ],
+        commands: queuePressureCommands(ctx, { maxTotalTokens: cap.max_total_num_tokens, maxRunningRequests: cap.effective_max_running_requests_per_dp }),
       },
       productionRisk: `Latency grows with load; waiting=${load.waiting_reqs ?? 'n/a'}, token_usage=${f3(load.token_usage)}. Sustained pressure leads to timeouts at the client and retraction storms.`,
       facts: { waitingReqs: load.waiting_reqs, tokenUsage: load.token_usage, avgQueueSeconds: m.avg_queue_time_seconds },
@@ -94,17 +90,6 @@ export const queuePressureRule: Rule = {
 function queuePressure(bundle: BundleItem): boolean {
   return ['queue-time-dominates', 'kv-pressure', 'retractions'].some((id) => signalIn(bundle, id as never)) ||
     Boolean(signalIn(bundle, 'queue-buildup') && (bundle.data.metrics.avg_queue_time_seconds ?? 0) >= 0.2);
-}
-
-function profileCommands(ctx: RouteContext): string[] {
-  const target = ctx.server?.replayTargetUrl ?? 'http://127.0.0.1:31000';
-  const dir = `${ctx.incidentDir}/profiles`;
-  return [
-    '# once the replay reproduces the slowness, profile a second replay on the clean target:',
-    `curl -sS -X POST ${target}/start_profile -H 'Content-Type: application/json' -d '{"output_dir": "${dir}", "num_steps": 5, "activities": ["CPU", "GPU"], "record_shapes": true}'`,
-    `triage replay ${ctx.incidentDir}/dumps --target ${target} --parallel 1 --out ${ctx.incidentDir}`,
-    `ls ${dir}/*.trace.json.gz   # open with llm-torch-profiler-analysis`,
-  ];
 }
 
 export type { Evidence };
