@@ -42,7 +42,8 @@ export class Preflight {
     if (!JOB_SUBCOMMANDS.has(inv.sub)) return null;
     for (const arg of inv.args) {
       const server = findServer(deps.registry, arg);
-      if (server) return server.host;
+      // A server without `host:` is CLI-only; the command itself says so.
+      if (server) return server.host ?? null;
     }
     const id = inv.args.find((a) => a.startsWith('inc-'));
     const incident = id ? await deps.store.get(id, { timeline: false }) : await deps.store.newestInChannel(inv.channel, { timeline: false });

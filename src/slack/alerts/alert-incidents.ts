@@ -96,6 +96,10 @@ export class AlertIncidents {
       return previous?.state === 'resolved' ? 'joined' : 'repeated';
     }
 
+    if (!server.host) {
+      logger.error('alert not opened: the server has no host in servers.yaml, so no worker can capture it', { server: server.name, alertname: truncate(name, 100) });
+      return 'refused';
+    }
     const problem = await this.deps.preflight.check(config.channel, server.host);
     if (problem?.kind === 'not-in-channel') {
       logger.error('alert not opened: the bot is not a member of alerts.channel; invite it there', { channel: config.channel, alertname: truncate(name, 100), server: server.name });
