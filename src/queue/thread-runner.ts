@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { stopLeftoverTarget } from '../target/leftover.js';
 import { TriageError, ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { PipelineResult, StepProgress } from '../pipelines/types.js';
 import type { PipelineRunner } from './jobs.js';
@@ -93,6 +94,8 @@ export function threadedRunner(options: ThreadRunnerOptions = {}): ThreadedRunne
         thread.off('error', onError);
         thread.off('exit', onExit);
         release(thread, reusable);
+        // A thread that was killed or died never ran its pipeline's finally: stop the target it left.
+        if (!reusable) void stopLeftoverTarget(req.incidentDir).catch((err: Error) => deps.logger.error('could not stop a clean target left behind', { incidentDir: req.incidentDir, err: err.message }));
         fn();
       };
       const aborted = (why: string) => new TriageError('E_ABORTED', why, { cause: signal.reason });
