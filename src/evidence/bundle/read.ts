@@ -15,25 +15,44 @@ export interface EndpointFile {
   /** Body for ok text endpoints (metrics, health) or parsed JSON for ok JSON endpoints. */
   text: string | null;
   json: unknown;
+  /** How long the request took, from metadata.json (our bundles record it; the reference tool's do not). */
+  elapsedMs: number | null;
 }
 
 export interface RawBundle {
   dir: string;
   metadata: Record<string, unknown>;
   endpoints: Record<string, EndpointFile>;
+  /** The second /metrics scrape of `capture --window S`, when the bundle has one. */
+  windowMetrics: string | null;
 }
+
+/** File of the second /metrics scrape taken `--window S` seconds after the bundle. */
+export const WINDOW_METRICS_FILE = 'metrics_window.txt';
 
 const MAX_ENDPOINT_FILE_BYTES = 256 * 1024 * 1024;
 
 export async function readBundleFiles(dir: string): Promise<RawBundle> {
   const metadata = await readJson(path.join(dir, 'metadata.json'));
-  const read = await Promise.all(BUNDLE_ENDPOINTS.map((spec) => readEndpoint(dir, spec)));
+  const meta = isObject(metadata) ? metadata : {};
+  const elapsed = elapsedByFile(meta);
+  const read = await Promise.all(BUNDLE_ENDPOINTS.map(async (spec) => ({ ...(await readEndpoint(dir, spec)), elapsedMs: elapsed.get(spec.file) ?? null })));
   const endpoints: Record<string, EndpointFile> = Object.fromEntries(read.map((e) => [e.file, e]));
-  return { dir, metadata: isObject(metadata) ? metadata : {}, endpoints };
+  const windowMetrics = isObject(meta.window) && meta.window.outcome === 'ok' ? await readText(path.join(dir, WINDOW_METRICS_FILE)) : null;
+  return { dir, metadata: meta, endpoints, windowMetrics };
+}
+
+function elapsedByFile(metadata: Record<string, unknown>): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!Array.isArray(metadata.endpoints)) return out;
+  for (const e of metadata.endpoints) {
+    if (isObject(e) && typeof e.file === 'string' && typeof e.elapsed_ms === 'number' && Number.isFinite(e.elapsed_ms)) out.set(e.file, e.elapsed_ms);
+  }
+  return out;
 }
 
 async function readEndpoint(dir: string, spec: EndpointSpec): Promise<EndpointFile> {
-  const base: EndpointFile = { file: spec.file, path: spec.path, state: 'missing', status: null, error: null, text: null, json: undefined };
+  const base: EndpointFile = { file: spec.file, path: spec.path, state: 'missing', status: null, error: null, text: null, json: undefined, elapsedMs: null };
   if (spec.format === 'text') {
     const errorRecord = await readJson(path.join(dir, `${spec.file}.error.json`));
     if (isObject(errorRecord)) return { ...base, ...failure(errorRecord) };
