@@ -144,6 +144,16 @@ export function isSecretKey(k: string): boolean {
   return secret;
 }
 
+/**
+ * A number under a `token` key is a count, not a credential: SGLang logs "#token: 1234" and "#full token: 5678"
+ * (`pool_stats_observer.py`). Passwords and secrets stay redacted whatever they look like.
+ */
+const TOKEN_COUNT_KEY = /(^|_)token$/;
+const NUMBER_VALUE = /^-?\d{1,20}(?:\.\d{1,20})?(?![\w.-])/;
+function isTokenCount(name: string, value: string | number): boolean {
+  return TOKEN_COUNT_KEY.test(snakeKey(name)) && (typeof value === 'number' || NUMBER_VALUE.test(value));
+}
+
 /** Values left alone: nulls/booleans, env references (`$VAR`, `${VAR}`): no secret in them. */
 const KEEP_VALUE = /^(?:(?:None|null|true|false|True|False|undefined)(?![\w-])|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?(?![\w-]))/;
 /** Keys whose value runs to the end of the line (header values hold spaces and `;`). */
@@ -257,14 +267,15 @@ function redactKeyValues(text: string): string {
     let valueStart = m.index + m[0].length;
     const name = m[2]!;
     if (valueStart >= text.length || !isSecretKey(name)) continue;
-    const wholeLine = WHOLE_LINE_KEY.test(snakeKey(name));
+    // Header syntax (`Cookie: a=1; b=2`) runs to the end of the line; `cookie=v` is one value.
+    const wholeLine = !m[0].includes('=') && WHOLE_LINE_KEY.test(snakeKey(name));
     // The opening quote of the value, possibly backslash-escaped (escaped JSON inside a log line).
     let q = '';
     const open = /^\\{0,3}["']/.exec(text.slice(valueStart, valueStart + 4));
     if (open) q = open[0];
     const contentStart = valueStart + q.length;
     let rest = text.slice(contentStart, contentStart + 80);
-    if (KEEP_VALUE.test(rest) || rest.startsWith(REDACTED)) continue;
+    if (KEEP_VALUE.test(rest) || rest.startsWith(REDACTED) || isTokenCount(name, rest)) continue;
     let keepPrefix = 0;
     if (wholeLine) {
       const scheme = AUTH_SCHEME.exec(rest);
@@ -370,7 +381,15 @@ export function redactValue<T>(value: T): T {
     const { from, to, key, parentKey } = stack.pop()!;
     const current = from[key];
     let copy: unknown;
-    if (parentKey !== null && isSecretKey(parentKey) && current !== null && current !== undefined && typeof current !== 'boolean' && !(typeof current === 'string' && (current === '' || KEEP_VALUE.test(current)))) {
+    if (
+      parentKey !== null &&
+      isSecretKey(parentKey) &&
+      current !== null &&
+      current !== undefined &&
+      typeof current !== 'boolean' &&
+      !(typeof current === 'string' && (current === '' || KEEP_VALUE.test(current))) &&
+      !((typeof current === 'number' || typeof current === 'string') && isTokenCount(parentKey, current))
+    ) {
       copy = REDACTED;
     } else if (typeof current === 'string') {
       copy = parentKey !== null && CONFIG_STRING_KEY.test(parentKey) ? redactConfigString(current) : redactText(current);
