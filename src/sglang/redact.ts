@@ -1,3 +1,6 @@
+import { Transform } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+
 /**
  * Secret redaction: one table of formats (SECRET_FORMATS), applied to every body, file, log copy, abort
  * message, URL and printed line before it leaves the process. Keys and nulls are kept (so "was a key
@@ -427,4 +430,67 @@ export function redactConfigString(text: string): string {
   return redactText(text).replace(/(\b[\w.-]{0,64}(?:key|token|secret|password)[\w.-]{0,64}[ \t]{0,8}[:=][ \t]{0,8})("[^"\n]{0,4096}"|'[^'\n]{0,4096}'|[^\s,;}]{1,4096})/gi, (m, head: string, value: string) =>
     value.startsWith(REDACTED) || value.startsWith(`"${REDACTED}`) || value.startsWith(`'${REDACTED}`) ? m : `${head}${REDACTED}`,
   );
+}
+
+/**
+ * Redacts a text stream of any size (log copies), line by line, with `redactText`. A PEM private key spans
+ * lines: from a BEGIN … PRIVATE KEY line to its END line every line is replaced. A line longer than
+ * `maxLineChars` is redacted in pieces cut at whitespace, so memory stays bounded.
+ */
+export function createRedactStream(options: { maxLineChars?: number } = {}): Transform {
+  const maxLine = options.maxLineChars ?? 1024 * 1024;
+  let pending = '';
+  let pemEnd: string | null = null;
+  const decoder = new StringDecoder('utf8');
+  const redactLine = (line: string): string => {
+    if (pemEnd !== null) {
+      const end = line.indexOf(pemEnd);
+      if (end === -1) return line.length ? REDACTED : line;
+      const rest = line.slice(end);
+      pemEnd = null;
+      return redactLine(rest);
+    }
+    const out = redactText(line);
+    PEM_BEGIN.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    let last: RegExpExecArray | null = null;
+    while ((m = PEM_BEGIN.exec(line)) !== null) last = m;
+    if (last && !line.includes(`-----END ${last[1]}-----`, last.index)) pemEnd = `-----END ${last[1]}-----`;
+    return out;
+  };
+  // Where the newline search resumes: what was already searched is not searched again (small chunks, long lines).
+  let scanned = 0;
+  const drain = (push: (s: string) => void, final: boolean) => {
+    let start = 0;
+    let nl: number;
+    while ((nl = pending.indexOf('\n', Math.max(start, scanned))) !== -1) {
+      push(`${redactLine(pending.slice(start, nl))}\n`);
+      start = nl + 1;
+    }
+    pending = start ? pending.slice(start) : pending;
+    scanned = pending.length;
+    while (pending.length > maxLine) {
+      const ws = pending.lastIndexOf(' ', maxLine);
+      const cut = ws > maxLine / 2 ? ws + 1 : maxLine;
+      push(redactLine(pending.slice(0, cut)));
+      pending = pending.slice(cut);
+      scanned = pending.length;
+    }
+    if (final && pending) {
+      push(redactLine(pending));
+      pending = '';
+    }
+  };
+  return new Transform({
+    transform(chunk: Buffer | string, _enc, done) {
+      pending += typeof chunk === 'string' ? chunk : decoder.write(chunk);
+      drain((s) => this.push(s), false);
+      done();
+    },
+    flush(done) {
+      pending += decoder.end();
+      drain((s) => this.push(s), true);
+      done();
+    },
+  });
 }

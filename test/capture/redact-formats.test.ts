@@ -198,3 +198,32 @@ describe('linear on hostile input', () => {
     }
   });
 });
+
+describe('createRedactStream (log copies of any size)', () => {
+  it('redacts line by line, a PEM key across lines, and a line longer than its buffer', async () => {
+    const { createRedactStream } = await import('../../src/sglang/redact.js');
+    const { Readable } = await import('node:stream');
+    const { text } = await import('node:stream/consumers');
+    const long = `${'x '.repeat(300_000)}api_key=longline-secret-1 ${'y '.repeat(10)}`;
+    const log = [
+      '[2026-11-28 01:00:00] server_args=ServerArgs(api_key=\'sk-abcdefghijklmnop1234\', tp_size=2)',
+      '-----BEGIN PRIVATE KEY-----',
+      'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC',
+      'BKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj',
+      '-----END PRIVATE KEY-----',
+      'boto: AKIAIOSFODNN7EXAMPLE',
+      long,
+      'Decode batch, #running-req: 1, #token: 77, token usage: 0.01',
+    ].join('\n');
+    // Cut into 7-byte chunks so lines, keys and UTF-8 never arrive whole.
+    const bytes = Buffer.from(log);
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += 7) chunks.push(bytes.subarray(i, i + 7));
+    const out = await text(Readable.from(chunks).pipe(createRedactStream({ maxLineChars: 64 * 1024 })));
+    for (const secret of ['sk-abcdefghijklmnop1234', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC', 'BKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj', 'AKIAIOSFODNN7EXAMPLE', 'longline-secret-1']) expect(out).not.toContain(secret);
+    expect(out).toContain('tp_size=2');
+    expect(out).toContain('-----END PRIVATE KEY-----');
+    expect(out).toContain('#token: 77');
+    expect(out.split('\n')).toHaveLength(log.split('\n').length);
+  });
+});
