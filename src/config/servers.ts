@@ -42,9 +42,19 @@ export const serverSchema = z.strictObject({
   replay: z
     .strictObject({
       url: httpUrl,
+      /** How to start it (a shell line run by `sh -c` in its own process group). */
       launch: z.string().optional(),
       tokenEnv: envVarName.optional(),
+      /** triage may start it from `launch` when it does not answer, and stops it when the pipeline ends. */
+      managed: z.boolean().default(false),
+      /** Model load can take many minutes. */
+      readyTimeoutS: z.number().positive().max(7200).default(900),
+      /** SIGTERM → SIGKILL grace when stopping it. */
+      stopGraceS: z.number().positive().max(600).default(10),
+      /** regression: how to build the checked-out revision before it starts (default: nothing to build). */
+      build: z.string().optional(),
     })
+    .refine((r) => !r.managed || Boolean(r.launch), { message: 'managed: true needs launch: the command that starts the clean target', path: ['launch'] })
     .optional(),
   description: z.string().optional(),
 });

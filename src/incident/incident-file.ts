@@ -21,6 +21,13 @@ export const incidentFileSchema = z.object({
   updatedAt: z.string().optional(),
   problemClass: z.string().optional(),
   nextSkill: z.string().optional(),
+  /** The newest pipeline run here, and what its replay reproduced. */
+  pipeline: z.string().optional(),
+  reproduced: z.union([z.boolean(), z.string()]).optional(),
+  /** A clean target this folder's pipeline started: kept so a restarted worker can see what it left running. */
+  target: z
+    .object({ url: z.string(), pid: z.number().int(), pgid: z.number().int(), startedAt: z.string(), stoppedAt: z.string().optional(), stop: z.string().optional() })
+    .optional(),
   timeline: z.array(timelineEntrySchema),
 });
 
@@ -38,7 +45,7 @@ export async function readIncidentFile(dir: string): Promise<IncidentFile | null
 
 let writeCounter = 0;
 
-/** Atomic write (tmp + rename) so a worker killed mid-write never leaves half a JSON file. */
+/** Atomic write (tmp + rename) so a worker killed mid-write never leaves half a JSON file. Only journal.ts calls it. */
 export async function writeIncidentFile(dir: string, incident: IncidentFile): Promise<void> {
   const file = incidentPaths(dir).incidentJson;
   await mkdir(path.dirname(file), { recursive: true });

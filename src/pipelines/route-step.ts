@@ -4,7 +4,7 @@ import { findServer } from '../config/servers.js';
 import { FOLDER_RECOGNIZERS, RECOGNIZERS } from '../evidence/registry.js';
 import { scanFolder } from '../evidence/scan.js';
 import type { Evidence } from '../evidence/types.js';
-import { readIncidentFile } from '../incident/incident-file.js';
+import { readIncidentFile, type IncidentFile } from '../incident/incident-file.js';
 import { incidentPaths } from '../incident/layout.js';
 import { redactText, redactValue } from '../sglang/redact.js';
 import type { Report } from '../contracts/report.js';
@@ -26,8 +26,8 @@ export async function routeStep(dir: string, opts: { registry: Registry; signal:
   const paths = incidentPaths(dir);
   const evidence = await scanFolder(paths.root, { recognizers: RECOGNIZERS, folderRecognizers: FOLDER_RECOGNIZERS, signal: opts.signal });
   const context = await routeContextFor(paths.root, evidence, opts.registry);
-  const report = redactReport(route(evidence, context, RULES));
   const incident = await readIncidentFile(paths.root);
+  const report = redactReport(afterClosedLoop(withReplayOutcome(route(evidence, context, RULES), evidence), incident, context));
   if (opts.write !== false) {
     await writeFile(paths.reportJson, `${JSON.stringify(report, null, 2)}\n`);
     await writeFile(paths.reportMd, renderReportMarkdown(report, { incidentId: incident?.id, server: context.server?.name ?? context.server?.url, incidentDir: paths.root }));
@@ -57,6 +57,49 @@ export async function routeContextFor(root: string, evidence: Evidence, registry
       requestDumpDir: registered?.requestDumpDir,
       replayLaunch: registered?.replay?.launch ? redactText(registered.replay.launch) : undefined,
       replayTargetUrl: registered?.replay?.url,
+    },
+  };
+}
+
+/**
+ * Whatever rule wins (a coredump's fault beats the replay that caused it), the report says what the
+ * replay reproduced and which request triggered it: facts.reproduced is part of the contract.
+ */
+function withReplayOutcome(report: Report, evidence: Evidence): Report {
+  const replays = [...evidence.of('replay')].sort((a, b) => b.data.finishedAt.localeCompare(a.data.finishedAt));
+  const newest = replays[0];
+  if (!newest || report.facts.reproduced !== undefined) return report;
+  const t = newest.data.trigger;
+  return {
+    ...report,
+    facts: {
+      ...report.facts,
+      reproduced: newest.data.reproduced,
+      ...(t && report.facts.triggerRequest === undefined ? { triggerRequest: { idx: t.idx, rid: t.rid, promptTokens: t.promptTokens, textPreview: t.textPreview, unfinishedInDump: t.unfinishedInDump } } : {}),
+    },
+    evidence: [...report.evidence, { file: newest.file, fact: `replay on the clean target: reproduced=${String(newest.data.reproduced)}: ${newest.data.reproducedWhy}` }],
+  };
+}
+
+const REPRODUCED_ON_TARGET = new Set(['crash', 'hang', 'slow']);
+
+/**
+ * A pipeline that started the clean target itself has already replayed the trigger there and collected
+ * what it showed. Its report says so and keeps only what is left to do: the steps that start the
+ * target again or replay the trigger again to reproduce it are dropped.
+ */
+function afterClosedLoop(report: Report, incident: IncidentFile | null, context: RouteContext): Report {
+  const reproduced = report.facts.reproduced;
+  if (!incident?.target || typeof reproduced !== 'string' || !REPRODUCED_ON_TARGET.has(reproduced)) return report;
+  const launch = context.server?.replayLaunch?.trim();
+  const again = (cmd: string) => /(^|\s)triage (replay|route)\s/.test(cmd) || /(^|\s)triage capture\s.*replay\/bundle/.test(cmd) || (launch !== undefined && cmd.trim() === launch);
+  const left = report.nextStep.commands.filter((c) => !again(c));
+  return {
+    ...report,
+    nextStep: {
+      ...report.nextStep,
+      why: `Reproduced (${reproduced}) by \`triage run ${incident.pipeline ?? ''}\` on the clean target ${incident.target.url}, which it started and stopped; its log, dumps and tool output are in this folder. Left to do: ${report.nextStep.why}`,
+      commands: left,
     },
   };
 }

@@ -24,6 +24,8 @@ export interface PipelineDeps {
   toolEnv?: Record<string, string | undefined>;
   now: () => Date;
   logger: Logger;
+  /** How to run this triage from a shell (the bisect harness calls `triage replay`); default `triage`. */
+  selfCommand?: string[];
 }
 
 
@@ -37,7 +39,7 @@ export interface PipelineRequest {
   /** Replay: target URL override. */
   target?: string;
   /** regression: the known-good and known-bad revisions (or build launch commands); run: run `git bisect` too. */
-  regression?: { good: string; bad: string; run?: boolean };
+  regression?: { good: string; bad: string; run?: boolean; repo?: string };
   /** wrong-output: also send the greedy replay to production (intrusive, gated). */
   compareProduction?: boolean;
 }

@@ -2,8 +2,8 @@ import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { z } from 'zod';
 import { findServer, type NamedServer, type Registry } from '../config/servers.js';
-import { TriageError, describeError, isTriageError } from '../errors.js';
-import { readIncidentFile, writeIncidentFile } from '../incident/incident-file.js';
+import { describeError, isTriageError } from '../errors.js';
+import { openIncident, patchIncident } from '../incident/journal.js';
 import type { IncidentStore } from '../incident/store.js';
 import { applyStep, stepEntry } from '../incident/timeline.js';
 import type { StepView } from '../incident/types.js';
@@ -150,26 +150,12 @@ function targetFor(registry: Registry, data: PipelineJobData): string | undefine
 
 /** incident.json carries the Slack incident's id and createdAt; the pipeline appends its steps. */
 async function prepareIncidentFolder(dir: string, data: PipelineJobData, server: NamedServer): Promise<void> {
-  if (await readIncidentFile(dir)) return;
-  try {
-    await writeIncidentFile(dir, { id: data.incidentId, server: server.name, serverUrl: server.url, host: server.host, status: 'open', createdAt: data.createdAt, timeline: [] });
-  } catch (err) {
-    throw new TriageError('E_IO', `cannot write incident.json in ${dir}: ${(err as Error).message}`, { cause: err });
-  }
+  await openIncident(dir, () => ({ id: data.incidentId, server: server.name, serverUrl: server.url, ...(server.host ? { host: server.host } : {}), status: 'open', createdAt: data.createdAt, timeline: [] }));
 }
 
 async function markIncident(job: Job, deps: ProcessorDeps): Promise<{ marked: string }> {
   const data = parse(markJobSchema, job.data, 'mark job');
   const dir = path.resolve(deps.dataDir, data.incidentId);
-  const incident = await readIncidentFile(dir);
-  if (incident) {
-    const at = deps.pipelineDeps.now().toISOString();
-    await writeIncidentFile(dir, {
-      ...incident,
-      status: data.status,
-      updatedAt: at,
-      timeline: [...incident.timeline, { at, step: 'mark resolved', state: 'done', detail: `by ${data.by} in Slack` }],
-    });
-  }
+  await patchIncident(dir, { status: data.status }, deps.pipelineDeps.now(), { step: 'mark resolved', state: 'done', detail: `by ${data.by} in Slack` });
   return { marked: data.status };
 }

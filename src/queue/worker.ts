@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { readIncidentFile, writeIncidentFile } from '../incident/incident-file.js';
+import { patchIncidentIf } from '../incident/journal.js';
 import type { Logger } from '../pipelines/types.js';
 import { queueLabel, queueNameFor } from './names.js';
 import { createProcessor, type ProcessorDeps } from './processor.js';
@@ -68,10 +68,7 @@ export function createTriageWorker(options: TriageWorkerOptions): TriageWorker {
 }
 
 async function markIncidentFailed(dir: string, reason: string): Promise<void> {
-  const incident = await readIncidentFile(dir);
-  if (!incident || incident.status === 'routed' || incident.status === 'resolved') return;
-  const at = new Date().toISOString();
-  await writeIncidentFile(dir, { ...incident, status: 'failed', updatedAt: at, timeline: [...incident.timeline, { at, step: 'job', state: 'failed', detail: reason }] });
+  await patchIncidentIf(dir, (incident) => incident.status !== 'routed' && incident.status !== 'resolved', { status: 'failed' }, new Date(), { step: 'job', state: 'failed', detail: reason });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -41,7 +41,8 @@ describe('runPipeline (the code the CLI and the worker share)', () => {
       await writeFile(log, `${recorded}\n[2026-11-28 01:00:00] Dumped 2 finished and 1 unfinished requests before crash to ${dumpPath}\n`);
       const cores = path.join(dir, 'cores');
       await mkdir(cores);
-      await writeFile(path.join(cores, 'cuda_coredump_vm.677.1795827351'), 'ELF placeholder: the fake cuda-gdb prints the real transcript');
+      // The real coredump recorded on H200 (an ELF core), under a name that says nothing.
+      execFileSync('tar', ['-xJf', path.join(FIXTURES, 'gpu-h200', 'crash.cuda-coredump.tar.xz'), '-C', cores]);
       const emulator = await startEmulator({ scenario: 'reset' });
       servers.push(emulator);
       const yaml = `servers:\n  prod-a:\n    url: ${emulator.url}\n    host: gpu-1\n    logFile: ${log}\n    crashDumpDir: ${path.join(dir, 'crash')}\n    coredumpDir: ${cores}\n`;
@@ -63,7 +64,7 @@ describe('runPipeline (the code the CLI and the worker share)', () => {
       expect(incident?.timeline.map((t) => `${t.step}:${t.state}`)).toEqual(expect.arrayContaining(['capture baseline bundle:done', 'collect crash dumps:done', 'cuda-gdb on CUDA coredumps:done', 'route:done']));
       expect(progress.filter((p) => p.state === 'failed')).toEqual([]);
       // Skipped replay says why.
-      expect(progress.find((p) => p.step === 'replay on a clean target' && p.state === 'done')?.detail).toMatch(/no clean replay target/);
+      expect(progress.find((p) => p.step === 'replay on the clean target' && p.state === 'skipped')?.detail).toMatch(/no clean replay target/);
     });
   });
 
@@ -81,7 +82,7 @@ describe('runPipeline (the code the CLI and the worker share)', () => {
       const result = await runPipeline({ pipeline: 'hang', server: { ...d.registry.servers['prod-a']!, name: 'prod-a' }, incidentDir, timeoutS: 2 }, d, new AbortController().signal, () => undefined);
       const replay = JSON.parse(await readFile(path.join(incidentDir, 'replay', 'replay.json'), 'utf8'));
       expect(replay.reproduced).toBe('hang');
-      expect(existsSync(path.join(incidentDir, 'replay', 'bundle', 'metadata.json'))).toBe(true);
+      expect(existsSync(path.join(incidentDir, 'replay', 'bundle-1', 'metadata.json'))).toBe(true);
       expect(result.report?.problemClass).toBe('hang');
       expect(JSON.stringify(result.report?.facts.triggerRequest)).toMatch(/769|hello/);
     }, );

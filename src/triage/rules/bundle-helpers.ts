@@ -11,6 +11,15 @@ export function incidentBundle(evidence: Evidence): BundleItem | undefined {
   return bundles.find((b) => b.data.role === 'replay') ?? bundles.find((b) => b.data.role === 'live') ?? bundles.find((b) => b.data.role === 'baseline');
 }
 
+/**
+ * The production server's own bundle: live first, then baseline. Replay-time bundles are of the clean
+ * target, so load and latency verdicts about production never read them.
+ */
+export function productionBundle(evidence: Evidence): BundleItem | undefined {
+  const bundles = evidence.of('bundle');
+  return bundles.find((b) => b.data.role === 'live') ?? bundles.find((b) => b.data.role === 'baseline');
+}
+
 export function baselineBundle(evidence: Evidence): BundleItem | undefined {
   return evidence.of('bundle').find((b) => b.data.role === 'baseline');
 }

@@ -4,7 +4,7 @@ import type { EvidenceRef } from '../../contracts/report.js';
 import { PRIORITY, type RouteContext, type Rule, type Verdict } from '../rule.js';
 import { saveAndReplaySteps } from '../next-commands.js';
 import type { Signal, SignalId } from '../../evidence/bundle/signals.js';
-import { bundleFile, bundleSignals, incidentBundle } from './bundle-helpers.js';
+import { bundleFile, bundleSignals, productionBundle } from './bundle-helpers.js';
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(3));
 
@@ -15,7 +15,7 @@ const f3 = (v: number | null | undefined) => (v === null || v === undefined ? 'n
 export const computeSlowRule: Rule = {
   id: 'slow-compute',
   evaluate(evidence, ctx) {
-    const bundle = incidentBundle(evidence);
+    const bundle = productionBundle(evidence);
     if (!bundle) return null;
     const { signals, latency: m } = bundleSignals(evidence, bundle);
     const ttft = find(signals, 'ttft-high-queue-low');
@@ -64,7 +64,7 @@ export const computeSlowRule: Rule = {
 export const queuePressureRule: Rule = {
   id: 'slow-queue',
   evaluate(evidence, ctx) {
-    const bundle = incidentBundle(evidence);
+    const bundle = productionBundle(evidence);
     if (!bundle) return null;
     const { signals: all, latency: m } = bundleSignals(evidence, bundle);
     if (!queuePressure(all, m.avg_queue_time_seconds)) return null;

@@ -2,11 +2,11 @@ import { copyFile, mkdir, open, readdir, readFile, readlink, stat, writeFile } f
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { collectNvidiaSmi, collectRankEvidence, coredumpPipePath, inspectCoredump, type RankTarget, type ToolOutcome } from '../evidence/collect/index.js';
-import type { RankEvidenceMode } from '../evidence/collect/rank-evidence.js';
-import { summarizeInput } from '../evidence/dump/index.js';
-import type { IncidentPaths } from '../incident/layout.js';
-import { redactText } from '../sglang/redact.js';
+import { collectNvidiaSmi, collectRankEvidence, coredumpPipePath, inspectCoredump, type RankTarget, type ToolOutcome } from './index.js';
+import type { RankEvidenceMode } from './rank-evidence.js';
+import { summarizeInput } from '../dump/index.js';
+import type { IncidentPaths } from '../../incident/layout.js';
+import { redactText } from '../../sglang/redact.js';
 
 /**
  * Steps that read what the server left on its host: the log tail, crash and request dumps, CUDA
@@ -121,10 +121,11 @@ export async function rankTargets(pids: number[]): Promise<Array<RankTarget & { 
 export async function collectHangEvidence(
   paths: IncidentPaths,
   signal: AbortSignal,
-  opts: { env?: Record<string, string | undefined>; pattern?: string; mode?: RankEvidenceMode } = {},
+  opts: { env?: Record<string, string | undefined>; pattern?: string; mode?: RankEvidenceMode; pids?: number[] } = {},
 ) {
   const env = opts.env;
-  const pids = (await schedulerPids(signal, opts.pattern)).filter((pid) => pid !== process.pid);
+  // A managed target's ranks are known by process group; only without one do we look for them by title.
+  const pids = (opts.pids ?? (await schedulerPids(signal, opts.pattern))).filter((pid) => pid !== process.pid);
   const gpu = await collectNvidiaSmi({ incidentDir: paths.root, signal, label: 'hang', ...(env ? { env } : {}) });
   const targets = await rankTargets(pids);
   const mode = opts.mode ?? 'attach';
