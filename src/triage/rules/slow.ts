@@ -6,7 +6,9 @@ import { saveAndReplaySteps } from '../next-commands.js';
 import type { Signal, SignalId } from '../../evidence/bundle/signals.js';
 import { bundleFile, bundleSignals, productionBundle } from './bundle-helpers.js';
 
-const f3 = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(3));
+// A figure SGLang did not measure is said so, never shown as a number.
+const f3 = (v: number | null | undefined) => (v === null || v === undefined ? 'not measured' : v.toFixed(3));
+const secs = (v: number | null | undefined) => (v === null || v === undefined ? 'not measured' : `${v.toFixed(3)}s`);
 
 /**
  * Compute-side slowness: TTFT high while queue time is low, and/or one stage dominating.
@@ -39,9 +41,9 @@ export const computeSlowRule: Rule = {
       priority: PRIORITY.slow + 5,
       problemClass: 'slow',
       strongestSignal: ttft?.text ?? prefill!.text,
-      bestGuess: `Compute-side slowness in ${dominantStage} (~${f3(dominant?.[1])}s per request at the slowest TP rank), not queue pressure: avg TTFT ${f3(m.avg_ttft_seconds)}s vs avg queue ${f3(m.avg_queue_time_seconds)}s, ${m.description}.`,
+      bestGuess: `Compute-side slowness in ${dominantStage} (~${secs(dominant?.[1])} per request at the slowest TP rank), not queue pressure: avg TTFT ${secs(m.avg_ttft_seconds)} vs avg queue ${secs(m.avg_queue_time_seconds)}, ${m.description}.`,
       ruledOut: [
-        `queue pressure (avg queue ${f3(m.avg_queue_time_seconds)}s, waiting=${load.waiting_reqs ?? 'n/a'})`,
+        `queue pressure (avg queue ${secs(m.avg_queue_time_seconds)}, waiting=${load.waiting_reqs ?? 'not measured'})`,
         `KV-capacity pressure (token_usage=${f3(load.token_usage)})`,
         ...(m.cache_hit_rate !== null && m.cache_hit_rate >= 0.5 ? [`cache-hit collapse (cached/prompt tokens ${f3(m.cache_hit_rate)}, ${m.description})`] : []),
         ...(bundle.data.health.health_ok && bundle.data.health.health_generate_ok ? ['server down or hung (/health and /health_generate ok)'] : []),
