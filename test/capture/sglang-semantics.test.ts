@@ -252,6 +252,18 @@ describe('rates over a window', () => {
     });
   });
 
+  it('a window on a server without /metrics (no --enable-metrics) is recorded as giving no rates, without waiting', async () => {
+    const url = await serve((p) => (p === '/server_info' ? [200, SERVER_INFO({ enable_metrics: false })] : undefined));
+    await withTempDir(async (dir) => {
+      const started = performance.now();
+      const r = await capture(url, dir, { windowS: 30 });
+      expect(performance.now() - started).toBeLessThan(15_000);
+      const meta = JSON.parse(await readFile(path.join(dir, 'metadata.json'), 'utf8'));
+      expect(meta.window).toMatchObject({ seconds_requested: 30, outcome: 'http-error' });
+      expect(r.summary.window_note).toMatch(/30 s \/metrics window gave no rates/);
+    });
+  });
+
   it('a restart between the scrapes is said, and lifetime averages are used', async () => {
     const url = await serve((p, n) => (p === '/metrics' ? [200, metrics(n === 1 ? after : { ...before, requests: 3, ttftSum: 1, prompt: 100, cached: 0 })] : undefined));
     await withTempDir(async (dir) => {

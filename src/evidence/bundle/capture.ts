@@ -92,11 +92,15 @@ export async function captureBundle(options: CaptureOptions): Promise<CaptureRes
     );
     if (options.signal.aborted) throw new TriageError('E_ABORTED', 'capture aborted', { cause: options.signal.reason });
     const elapsedMs = Math.round(performance.now() - started);
-    const metricsOk = endpoints.find((e) => e.spec.file === 'metrics.txt')?.outcome.kind === 'ok';
-    const window =
-      options.windowS && options.windowS > 0 && metricsOk && metricsAnsweredAt !== null
-        ? await scrapeWindow(baseUrl, options.windowS, metricsAnsweredAt, { timeoutMs, maxBodyBytes, token: options.token, dispatcher: agent, signal: options.signal })
-        : null;
+    const firstMetrics = endpoints.find((e) => e.spec.file === 'metrics.txt')!.outcome;
+    let window: WindowResult | null = null;
+    if (options.windowS && options.windowS > 0) {
+      // No first scrape, no window: recorded as such rather than waited for.
+      window =
+        firstMetrics.kind === 'ok' && metricsAnsweredAt !== null
+          ? await scrapeWindow(baseUrl, options.windowS, metricsAnsweredAt, { timeoutMs, maxBodyBytes, token: options.token, dispatcher: agent, signal: options.signal })
+          : { secondsRequested: options.windowS, seconds: 0, outcome: firstMetrics };
+    }
     const result: CaptureResult = {
       bundleDir: path.resolve(options.outDir),
       baseUrl,

@@ -136,7 +136,7 @@ function captureWindow(raw: RawBundle, end0: ReturnType<typeof counterSnapshot>)
   const w = raw.metadata.window;
   if (!isObject(w)) return { window: null, note: null };
   if (w.outcome !== 'ok' || raw.windowMetrics === null) {
-    return { window: null, note: `the second /metrics scrape of the ${num(w.seconds_requested) ?? '?'} s window failed (${typeof w.error === 'string' ? w.error : String(w.outcome)}): lifetime averages used` };
+    return { window: null, note: `the ${num(w.seconds_requested) ?? '?'} s /metrics window gave no rates (${typeof w.error === 'string' ? w.error : String(w.outcome)}): lifetime averages used` };
   }
   const seconds = num(w.seconds) ?? num(w.seconds_requested) ?? 0;
   const end = counterSnapshot(parsePrometheus(raw.windowMetrics));
