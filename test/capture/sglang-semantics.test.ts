@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EMPTY_REGISTRY } from '../../src/config/servers.js';
+import { reportSchema } from '../../src/contracts/report.js';
 import { readBundleFiles } from '../../src/evidence/bundle/read.js';
 import { summariseBundle } from '../../src/evidence/bundle/summary.js';
 import { captureStep } from '../../src/pipelines/capture-step.js';
@@ -99,6 +100,7 @@ describe('health verdicts as SGLang gives them', () => {
       const { report } = await routeStep(dir, { registry: EMPTY_REGISTRY, signal });
       expect(report.problemClass).toBe('hang');
       expect(report.facts).toMatchObject({ healthVerdict: 'stalled' });
+      expect(reportSchema.safeParse(report).success).toBe(true);
       expect(report.strongestSignal).toMatch(/503 after 1\d\.\d s/);
       expect(report.evidence.some((e) => e.file === 'metadata.json')).toBe(true);
     });
@@ -222,6 +224,7 @@ describe('rates over a window', () => {
       expect(report.problemClass).toBe('slow');
       expect(report.nextStep.skill).toBe('llm-torch-profiler-analysis');
       expect(report.facts.rateWindow).toMatchObject({ source: 'capture-window' });
+      expect(reportSchema.safeParse(report).success).toBe(true);
       expect(report.strongestSignal).toMatch(/window of capture --window/);
       // The prefix cache collapsed in the window: 500 of 10 000 new prompt tokens hit, against 0.6 lifetime.
       const summary = JSON.parse(await readFile(path.join(dir, 'summary.json'), 'utf8'));
