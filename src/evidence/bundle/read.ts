@@ -1,3 +1,4 @@
+import { constants as fsConstants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { BUNDLE_ENDPOINTS, type EndpointSpec } from '../../sglang/endpoints.js';
@@ -110,10 +111,14 @@ async function readJson(file: string): Promise<unknown> {
 
 async function readText(file: string): Promise<string | null> {
   try {
-    // Read at most the cap: a hand-placed multi-GB file must not reach memory whole.
-    const handle = await open(file, 'r');
+    // No symlinks (a link could lead out of the incident folder), and O_NONBLOCK so a FIFO named
+    // health.txt cannot block the read; anything but a regular file reads as missing.
+    const handle = await open(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
     try {
-      const size = Math.min((await handle.stat()).size, MAX_ENDPOINT_FILE_BYTES);
+      const stat = await handle.stat();
+      if (!stat.isFile()) return null;
+      // Read at most the cap: a hand-placed multi-GB file must not reach memory whole.
+      const size = Math.min(stat.size, MAX_ENDPOINT_FILE_BYTES);
       const buf = Buffer.alloc(size);
       const { bytesRead } = await handle.read(buf, 0, size, 0);
       return buf.subarray(0, bytesRead).toString('utf8');
