@@ -123,3 +123,26 @@ describe('hostile bodies are bounded, one endpoint at a time', () => {
     });
   });
 });
+
+describe('capture --out replaces links, never follows them', () => {
+  it('symlinked metadata.json, SUMMARY.txt, summary.json and health.txt in the out folder: the link targets stay untouched', async () => {
+    const { mkdir, symlink, writeFile, lstat } = await import('node:fs/promises');
+    const url = await serve({ '/model_info': json('{"model_path": "m"}') });
+    await withTempDir(async (dir) => {
+      const out = path.join(dir, 'out');
+      await mkdir(out);
+      const names = ['metadata.json', 'SUMMARY.txt', 'summary.json', 'health.txt'];
+      for (const n of names) {
+        await writeFile(path.join(dir, `victim-${n}`), 'precious');
+        await symlink(path.join(dir, `victim-${n}`), path.join(out, n));
+      }
+      await cap(url, out);
+      for (const n of names) {
+        expect(await readFile(path.join(dir, `victim-${n}`), 'utf8'), n).toBe('precious');
+        expect((await lstat(path.join(out, n))).isSymbolicLink(), n).toBe(false);
+      }
+      expect(JSON.parse(await readFile(path.join(out, 'metadata.json'), 'utf8')).artifact_type).toBe('incident_bundle');
+      expect((await readdir(out)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    });
+  });
+});
