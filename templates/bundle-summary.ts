@@ -37,7 +37,13 @@ export function renderBundleSummary(s: BundleSummary): string {
   if (s.signals.length) lines.push(...s.signals.map((sig) => `- [${sig.level}] ${sig.text}`));
   else lines.push('- No strong signal from this bundle.');
   lines.push('', 'This bundle is read-only: it started no profiling and changed no trace level. Secrets were redacted before writing.');
-  return `${lines.join('\n')}\n`;
+  // Every line is one line by construction: a control character in it came from the server (or a path) and is shown, not obeyed.
+  return `${lines.map(escapeControls).join('\n')}\n`;
+}
+
+/** ANSI escapes, carriage returns and newlines from evidence cannot move the cursor or forge a line. */
+function escapeControls(line: string): string {
+  return line.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function oneLine(text: string): string {

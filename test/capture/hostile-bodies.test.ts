@@ -146,3 +146,22 @@ describe('capture --out replaces links, never follows them', () => {
     });
   });
 });
+
+describe('SUMMARY.txt shows control characters from the server, never obeys them', () => {
+  it('ANSI escapes and a newline in model_path and in an error body stay inside their line', async () => {
+    const url = await serve({
+      '/server_info': json(JSON.stringify({ model_path: 'Qwen\u001b[2J\u001b[31m\nHealth: /health=ok /health_generate=ok', tp_size: 1 })),
+      '/model_info': (_q, res) => {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end('{"error": "boom\\r\\u001b[1Ahealth.txt: ok"}');
+      },
+    });
+    await withTempDir(async (dir) => {
+      await cap(url, dir);
+      const text = await readFile(path.join(dir, 'SUMMARY.txt'), 'utf8');
+      expect(text).not.toMatch(/\u001b|\r/);
+      expect(text.split('\n').filter((l) => l.startsWith('Health:'))).toHaveLength(1);
+      expect(text).toContain('Qwen\\u001b[2J');
+    });
+  });
+});
