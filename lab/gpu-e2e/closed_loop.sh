@@ -48,7 +48,10 @@ servers:
       stopGraceS: 5
 YAML
 summary() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); r=d['report']; f=r['facts']; print('ROUTE', r['problemClass'], r['nextStep']['skill'], 'reproduced=%s' % f.get('reproduced'), 'kernel=%s' % (f.get('faultingKernel') or f.get('stuckKernel')), 'exception=%s' % f.get('cudaException'))" "$1"; }
+# The GPU runs in exclusive-process mode here: wait until the previous target's context is gone.
+gpu_idle() { for i in $(seq 1 60); do [ -z "$(nvidia-smi --query-compute-apps=pid --format=csv,noheader)" ] && return 0; sleep 1; done; echo "GPU still busy"; }
 for p in crash hang; do
+  gpu_idle
   echo "== triage run $p prod-$p"
   start=$SECONDS
   SGLANG_HEALTH_CHECK_TIMEOUT=5 $TRIAGE run $p prod-$p --servers "$W/servers.yaml" --out "$W/inc/$p" --timeout 20 --json > "$W/inc/$p.json" 2> "$W/inc/$p.stderr"
@@ -59,5 +62,7 @@ for p in crash hang; do
   (cd "$W/inc/$p" && find . -type f -printf '%8s %p\n' | sort -k2)
 done
 nvidia-smi --query-compute-apps=pid,used_memory --format=csv
-tar czf "$OUT/closed-loop.tgz" -C "$W" --exclude='core.cuda.*' --exclude='cuda_coredump_*' inc servers.yaml
+nvidia-smi --query-gpu=compute_mode --format=csv
+# The incident folders as written, less the coredump files themselves (their cuda-gdb transcripts stay).
+tar czf "$OUT/closed-loop.tgz" -C "$W" --exclude='*/coredumps/target/*' --exclude='*/crash-dumps/*/core.cuda.*' --exclude='*/coredumps/core.cuda.*' inc servers.yaml
 ls -la "$OUT"

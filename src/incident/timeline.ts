@@ -1,4 +1,4 @@
-import type { StepProgress } from '../pipelines/types.js';
+import type { StepProgress } from '../contracts/progress.js';
 import type { IncidentRecord, IncidentTimelineEntry, StepView } from './types.js';
 
 // Pure helpers over an incident's steps and timeline. Text here is plain (no Slack markup):

@@ -43,10 +43,12 @@ export async function routeContextFor(root: string, evidence: Evidence, registry
   const name = incident?.server ?? bundleServer;
   const registered: NamedServer | undefined = name ? findServer(registry, name) : undefined;
   const url = registered?.url ?? incident?.serverUrl ?? bundleUrl;
-  if (!url) return { root, incidentDir: root };
+  const closedLoop = incident?.target ? { closedLoop: { pipeline: incident.pipeline ?? 'run', targetUrl: incident.target.url } } : {};
+  if (!url) return { root, incidentDir: root, ...closedLoop };
   return {
     root,
     incidentDir: root,
+    ...closedLoop,
     server: {
       name: registered?.name ?? (name && !name.includes('://') ? name : undefined),
       url,

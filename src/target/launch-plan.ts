@@ -33,6 +33,12 @@ export interface LaunchPlan {
   coredumpDirs: string[];
   /** Folder of the NCCL debug files. */
   ncclLogDir: string | null;
+  /**
+   * Folders that must exist before the target starts. Measured on H200: with
+   * CUDA_ENABLE_USER_TRIGGERED_COREDUMP=1 the driver creates CUDA_COREDUMP_PIPE at CUDA init, and a missing
+   * folder makes init fail with cudaErrorDevicesUnavailable ("busy or unavailable").
+   */
+  dirs: string[];
 }
 
 const CRASH_DUMP_FLAG = /(?:^|\s)--crash-dump-folder(?:=|\s+)("[^"]*"|'[^']*'|\S+)/;
@@ -69,5 +75,6 @@ export function launchPlan(launch: string, purpose: TargetPurpose, layout: Targe
     env.NCCL_DEBUG_FILE = path.join(layout.logsDir, 'nccl.%h.%p.log');
     coredumpDirs.unshift(layout.coredumpsDir);
   }
-  return { command, env, crashDumpFolder, coredumpDirs: [...new Set(coredumpDirs)], ncclLogDir };
+  const dirs = [...new Set([...coredumpDirs, ...(ncclLogDir ? [ncclLogDir] : []), ...(purpose === 'hang' ? [layout.coredumpsDir] : [])])];
+  return { command, env, crashDumpFolder, coredumpDirs: [...new Set(coredumpDirs)], ncclLogDir, dirs };
 }

@@ -82,6 +82,7 @@ export async function probeHealth(url: string, deps: { dispatcher?: Dispatcher; 
 
 export async function startManagedTarget(opts: StartOptions, deps: TargetDeps): Promise<ManagedTarget> {
   await mkdir(path.dirname(opts.logFile), { recursive: true });
+  for (const dir of opts.plan.dirs) await mkdir(dir, { recursive: true });
   const log = await open(opts.logFile, 'a');
   const started = Date.now();
   // node's spawn rather than execa: the target is a long-lived detached group whose output goes straight

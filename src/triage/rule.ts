@@ -7,6 +7,8 @@ export interface RouteContext {
   root: string;
   /** The incident folder the commands should write into (defaults to root). */
   incidentDir: string;
+  /** Set when a pipeline started the clean target itself and replayed there (incident.json `target`). */
+  closedLoop?: { pipeline: string; targetUrl: string };
   /** The live server, when known (incident.json, bundle metadata.json or the registry). */
   server?: {
     name?: string;

@@ -334,7 +334,8 @@ class FaultState {
     this.log('  File "/sgl-workspace/sglang/python/sglang/srt/managers/scheduler.py", line 2841, in run_batch', 0);
     this.log(`torch.AcceleratorError: CUDA error: an illegal memory access was encountered (a ${promptTokens}-token prefill)`, 0);
     if (this.opts.crashDumpFolder) {
-      const out = path.join(this.opts.crashDumpFolder, host, `crash_dump_${new Date().toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15)}.pkl`);
+      // SGLang's name: crash_dump_%Y-%m-%d_%H-%M-%S.pkl under <folder>/<host>/ (tokenizer_manager.py dump_requests_before_crash).
+      const out = path.join(this.opts.crashDumpFolder, host, `crash_dump_${new Date().toISOString().slice(0, 19).replace('T', '_').replace(/:/g, '-')}.pkl`);
       this.log(`Dumping requests before crash. self.crash_dump_folder='${this.opts.crashDumpFolder}'`);
       const requests = this.seen.map((r) => ({ rid: r.rid, text: r.text, max_new_tokens: r.max, ...(r.temperature !== undefined ? { temperature: r.temperature } : {}), output: r.output, created: r.created, finished: r.finished ?? Date.now() / 1000 }));
       execFileSync('python3', [path.join(HERE, 'emulator', 'write_dump.py')], { input: JSON.stringify({ out, kind: 'crash', tp: Math.max(1, this.ranks.length), launch: process.argv.join(' '), requests }) });

@@ -13,7 +13,7 @@ import { runPipeline } from '../../src/pipelines/index.js';
 import type { StepProgress } from '../../src/pipelines/types.js';
 import { processesInGroup } from '../../src/target/process-group.js';
 import { eventually } from '../helpers/eventually.js';
-import { FAKE_BIN, emulatorLaunch, freePort, pipelineDeps, portAnswers, registryYaml, triggerRequests, writeDump } from '../helpers/closed-loop.js';
+import { FAKE_BIN, emulatorLaunch, freePort, pipelineDeps, portAnswers, registryYaml, triggerRequests, writeDump, type DumpRequest } from '../helpers/closed-loop.js';
 import { startEmulator, type Emulator } from '../helpers/sglang-emulator.js';
 import { REPO_ROOT, withTempDir } from '../helpers/tmp.js';
 
@@ -38,19 +38,30 @@ async function expectTargetGone(incidentDir: string, port: number): Promise<void
   expect(await portAnswers(port)).toBe(false);
 }
 
+/**
+ * One closed-loop scene: production (the emulator in-process), a saved dump, and a registry whose clean
+ * target is the emulator started from `replay.launch` with `flags`.
+ */
+async function scene(dir: string, o: { prod: 'healthy' | 'ttft-spike' | 'queue-pressure'; flags: string; dump: 'trigger' | { requests: DumpRequest[] } }) {
+  const prod = await production(o.prod);
+  const port = await freePort();
+  const trigger = o.dump === 'trigger';
+  if (o.dump === 'trigger') writeDump(path.join(dir, 'crash', 'gpu-1', 'crash_dump_2026-11-28_01-00-00.pkl'), 'crash', triggerRequests());
+  else writeDump(path.join(dir, 'req', 'req_dump_1.pkl'), 'request', o.dump.requests);
+  const yaml = registryYaml({ prodUrl: prod.url, targetPort: port, launch: emulatorLaunch(port, o.flags), ...(trigger ? { crashDumpDir: path.join(dir, 'crash') } : { requestDumpDir: path.join(dir, 'req') }) });
+  const deps = pipelineDeps(yaml);
+  return { prod, port, yaml, deps, server: { ...deps.registry.servers['prod-a']!, name: 'prod-a' } };
+}
+
 const ls = async (dir: string): Promise<string[]> => readdir(dir, { recursive: true }).then((f) => f.map(String)).catch(() => []);
 
 describe('closed loop: the pipeline starts the clean target, replays, collects, stops, routes', () => {
   it('crash: the target dies on the trigger; its log, its crash dump and its CUDA coredump reach the incident; cuda-gdb names the kernel', async () => {
     await withTempDir(async (dir) => {
-      const prod = await production('healthy');
-      const port = await freePort();
-      writeDump(path.join(dir, 'crash', 'gpu-1', 'crash_dump_2026-11-28_01-00-00.pkl'), 'crash', triggerRequests());
-      const yaml = registryYaml({ prodUrl: prod.url, targetPort: port, launch: emulatorLaunch(port, '--crash-prompt-tokens 769 --tp 2'), crashDumpDir: path.join(dir, 'crash') });
-      const deps = pipelineDeps(yaml);
+      const { port, deps, server } = await scene(dir, { prod: 'healthy', flags: '--crash-prompt-tokens 769 --tp 2', dump: 'trigger' });
       const incidentDir = path.join(dir, 'inc-crash');
       const progress: StepProgress[] = [];
-      const result = await runPipeline({ pipeline: 'crash', server: { ...deps.registry.servers['prod-a']!, name: 'prod-a' }, incidentDir, timeoutS: 10 }, deps, new AbortController().signal, (p) => progress.push(p));
+      const result = await runPipeline({ pipeline: 'crash', server, incidentDir, timeoutS: 10 }, deps, new AbortController().signal, (p) => progress.push(p));
 
       expect(result.report?.facts.reproduced).toBe('crash');
       expect(result.report?.problemClass).toBe('crash');
@@ -72,14 +83,10 @@ describe('closed loop: the pipeline starts the clean target, replays, collects, 
 
   it('hang: the trigger stalls the target; replay-time bundles while it hangs, both ranks\' stacks and attach, the NCCL divergence; the target is stopped', async () => {
     await withTempDir(async (dir) => {
-      const prod = await production('healthy');
-      const port = await freePort();
-      writeDump(path.join(dir, 'crash', 'gpu-1', 'crash_dump_2026-11-28_01-00-00.pkl'), 'crash', triggerRequests());
-      const yaml = registryYaml({ prodUrl: prod.url, targetPort: port, launch: emulatorLaunch(port, '--hang-prompt-tokens 769 --ranks 2 --tp 2'), crashDumpDir: path.join(dir, 'crash') });
-      const deps = pipelineDeps(yaml);
+      const { port, deps, server } = await scene(dir, { prod: 'healthy', flags: '--hang-prompt-tokens 769 --ranks 2 --tp 2', dump: 'trigger' });
       const incidentDir = path.join(dir, 'inc-hang');
       const progress: StepProgress[] = [];
-      const result = await runPipeline({ pipeline: 'hang', server: { ...deps.registry.servers['prod-a']!, name: 'prod-a' }, incidentDir, timeoutS: 4 }, deps, new AbortController().signal, (p) => progress.push(p));
+      const result = await runPipeline({ pipeline: 'hang', server, incidentDir, timeoutS: 4 }, deps, new AbortController().signal, (p) => progress.push(p));
 
       expect(result.report?.facts.reproduced).toBe('hang');
       expect(result.report?.problemClass).toBe('hang');
@@ -109,14 +116,11 @@ describe('closed loop: the pipeline starts the clean target, replays, collects, 
 
   it('slow: compute-side slowness confirmed by a replay at parallel 1 is profiled on the target; the trace lands in profiles/', async () => {
     await withTempDir(async (dir) => {
-      const prod = await production('ttft-spike');
-      const port = await freePort();
       const now = Date.now() / 1000;
-      writeDump(path.join(dir, 'req', 'req_dump_1.pkl'), 'request', [{ rid: 'slow-1', text: 'summarise '.repeat(400).trim(), output: 'a summary', created: now - 30, finished: now - 27 }]);
-      const yaml = registryYaml({ prodUrl: prod.url, targetPort: port, launch: emulatorLaunch(port, '--slow-prompt-tokens 100 --slow-ms 2600'), requestDumpDir: path.join(dir, 'req') });
-      const deps = pipelineDeps(yaml);
+      const requests = [{ rid: 'slow-1', text: 'summarise '.repeat(400).trim(), output: 'a summary', created: now - 30, finished: now - 27 }];
+      const { port, deps, server } = await scene(dir, { prod: 'ttft-spike', flags: '--slow-prompt-tokens 100 --slow-ms 2600', dump: { requests } });
       const incidentDir = path.join(dir, 'inc-slow');
-      const result = await runPipeline({ pipeline: 'slow', server: { ...deps.registry.servers['prod-a']!, name: 'prod-a' }, incidentDir, timeoutS: 20 }, deps, new AbortController().signal, () => undefined);
+      const result = await runPipeline({ pipeline: 'slow', server, incidentDir, timeoutS: 20 }, deps, new AbortController().signal, () => undefined);
 
       expect(result.report?.facts.reproduced).toBe('slow');
       expect(result.report?.problemClass).toBe('slow');
@@ -126,20 +130,19 @@ describe('closed loop: the pipeline starts the clean target, replays, collects, 
       expect((await ls(path.join(incidentDir, 'profiles'))).some((f) => /\.trace\.json\.gz$/.test(f))).toBe(true);
       const replay = JSON.parse(await readFile(path.join(incidentDir, 'replay', 'replay.json'), 'utf8'));
       expect(replay.options.parallel).toBe(1);
+      // The trace the target wrote is read by content: the dominant kernel, bare, and the trace in the commands.
+      expect(result.report?.facts.dominantKernel).toBe('flash_fwd_splitkv_kernel');
+      expect(result.report?.nextStep.commands.join('\n')).toMatch(/profiles\/.+\.trace\.json\.gz/);
       await expectTargetGone(incidentDir, port);
     });
   }, 90_000);
 
   it('queue pressure is slow too and is never profiled', async () => {
     await withTempDir(async (dir) => {
-      const prod = await production('queue-pressure');
-      const port = await freePort();
       const now = Date.now() / 1000;
-      writeDump(path.join(dir, 'req', 'req_dump_1.pkl'), 'request', [{ rid: 'q-1', text: 'hello there', output: 'hi', created: now - 30, finished: now - 25 }]);
-      const yaml = registryYaml({ prodUrl: prod.url, targetPort: port, launch: emulatorLaunch(port, ''), requestDumpDir: path.join(dir, 'req') });
-      const deps = pipelineDeps(yaml);
+      const { port, deps, server } = await scene(dir, { prod: 'queue-pressure', flags: '', dump: { requests: [{ rid: 'q-1', text: 'hello there', output: 'hi', created: now - 30, finished: now - 25 }] } });
       const incidentDir = path.join(dir, 'inc-queue');
-      const result = await runPipeline({ pipeline: 'slow', server: { ...deps.registry.servers['prod-a']!, name: 'prod-a' }, incidentDir, timeoutS: 20 }, deps, new AbortController().signal, () => undefined);
+      const result = await runPipeline({ pipeline: 'slow', server, incidentDir, timeoutS: 20 }, deps, new AbortController().signal, () => undefined);
 
       expect(result.report?.problemClass).toBe('slow');
       expect(result.report?.facts.reproduced).toBe(false);
@@ -152,14 +155,10 @@ describe('closed loop: the pipeline starts the clean target, replays, collects, 
 
   it('a run cancelled mid-replay still stops the target it started', async () => {
     await withTempDir(async (dir) => {
-      const prod = await production('healthy');
-      const port = await freePort();
-      writeDump(path.join(dir, 'crash', 'gpu-1', 'crash_dump_2026-11-28_01-00-00.pkl'), 'crash', triggerRequests());
-      const yaml = registryYaml({ prodUrl: prod.url, targetPort: port, launch: emulatorLaunch(port, '--hang-prompt-tokens 769 --ranks 2'), crashDumpDir: path.join(dir, 'crash') });
-      const deps = pipelineDeps(yaml);
+      const { port, deps, server } = await scene(dir, { prod: 'healthy', flags: '--hang-prompt-tokens 769 --ranks 2', dump: 'trigger' });
       const incidentDir = path.join(dir, 'inc-cancel');
       const ac = new AbortController();
-      const run = runPipeline({ pipeline: 'hang', server: { ...deps.registry.servers['prod-a']!, name: 'prod-a' }, incidentDir, timeoutS: 60 }, deps, ac.signal, (p) => {
+      const run = runPipeline({ pipeline: 'hang', server, incidentDir, timeoutS: 60 }, deps, ac.signal, (p) => {
         if (p.step === 'replay on the clean target' && p.counters?.inFlight) ac.abort(new Error('operator pressed Ctrl-C'));
       });
       await expect(run).rejects.toMatchObject({ code: 'E_ABORTED' });
@@ -172,11 +171,9 @@ describe('closed loop: the pipeline starts the clean target, replays, collects, 
 describe('closed loop: the triage process itself is killed', () => {
   it('SIGKILL of `triage run hang` mid-replay: the reaper stops the target group; no process, no port is left', async () => {
     await withTempDir(async (dir) => {
-      const prod = await production('healthy');
-      const port = await freePort();
-      writeDump(path.join(dir, 'crash', 'gpu-1', 'crash_dump_2026-11-28_01-00-00.pkl'), 'crash', triggerRequests());
+      const { port, yaml } = await scene(dir, { prod: 'healthy', flags: '--hang-prompt-tokens 769 --ranks 2', dump: 'trigger' });
       const servers = path.join(dir, 'servers.yaml');
-      await writeFile(servers, registryYaml({ prodUrl: prod.url, targetPort: port, launch: emulatorLaunch(port, '--hang-prompt-tokens 769 --ranks 2'), crashDumpDir: path.join(dir, 'crash') }));
+      await writeFile(servers, yaml);
       const incidentDir = path.join(dir, 'inc-killed');
       const cli = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'triage.js'), 'run', 'hang', 'prod-a', '--servers', servers, '--out', incidentDir, '--timeout', '120'], {
         env: { ...process.env, PATH: `${FAKE_BIN}:${process.env.PATH}` },

@@ -28,22 +28,17 @@ describe('regression pipeline', () => {
       const repo = path.join(dir, 'sglang');
       await mkdir(repo);
       const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: repo, encoding: 'utf8' }).trim();
+      const commit = async (file: string, content: string, message: string) => {
+        await writeFile(path.join(repo, file), content);
+        git('add', '.');
+        git('commit', '-qm', message);
+        return git('rev-parse', 'HEAD');
+      };
       git('init', '-q');
-      await writeFile(path.join(repo, 'flags'), '');
-      git('add', '.');
-      git('commit', '-qm', 'good 1');
-      const good = git('rev-parse', 'HEAD');
-      await writeFile(path.join(repo, 'README'), 'docs');
-      git('add', '.');
-      git('commit', '-qm', 'good 2');
-      await writeFile(path.join(repo, 'flags'), '--hang-prompt-tokens 769');
-      git('add', '.');
-      git('commit', '-qm', 'the regression');
-      const culprit = git('rev-parse', 'HEAD');
-      await writeFile(path.join(repo, 'CHANGES'), 'more');
-      git('add', '.');
-      git('commit', '-qm', 'after');
-      const bad = git('rev-parse', 'HEAD');
+      const good = await commit('flags', '', 'good 1');
+      await commit('README', 'docs', 'good 2');
+      const culprit = await commit('flags', '--hang-prompt-tokens 769', 'the regression');
+      const bad = await commit('CHANGES', 'more', 'after');
 
       const incidentDir = path.join(dir, 'incidents', 'inc-regression');
       writeDump(path.join(incidentDir, 'dumps', 'crash_dump_1.pkl'), 'crash', triggerRequests());

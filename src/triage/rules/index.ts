@@ -1,6 +1,7 @@
 import type { Rule } from '../rule.js';
 import { GPU_RULES } from './gpu-rules.js';
 import { generationStalledRule, replayDegradedRule, serverDownRule } from './health.js';
+import { profileTraceRule } from './profile.js';
 import { regressionRule } from './regression.js';
 import { replayRule } from './replay.js';
 import { wrongOutputRule } from './wrong-output.js';
@@ -11,6 +12,7 @@ export const RULES: readonly Rule[] = [
   serverDownRule,
   replayDegradedRule,
   generationStalledRule,
+  profileTraceRule,
   computeSlowRule,
   queuePressureRule,
   replayRule,

@@ -27,7 +27,8 @@ import { PRIORITY, type RouteContext, type Rule, type Verdict } from '../rule.js
  */
 export const REPLAY_PRIORITY = {
   hang: PRIORITY.schedulerStall - 4,
-  crash: PRIORITY.schedulerStall - 5,
+  // Above server-down (unhealthy + 5): a replay bundle refused after the target crashed is the crash's consequence.
+  crash: PRIORITY.schedulerStall - 3,
   slow: PRIORITY.slow - 5,
   errors: PRIORITY.weak + 10,
   notReproduced: PRIORITY.weak,
@@ -129,6 +130,24 @@ export const replayRule: Rule = {
         productionRisk: 'high: one request shape can stall serving until the watchdog kills the server',
         facts: { ...common, targetStoppedAnswering: stoppedAll, timeouts: e.outcomes.timeout ?? 0 },
         evidence: ref(`reproduced=hang: ${e.reproducedWhy}`),
+      });
+    }
+
+    if (e.reproduced === 'crash' && ctx.closedLoop) {
+      return verdict({
+        priority: REPLAY_PRIORITY.crash,
+        problemClass: 'crash',
+        strongestSignal: `replay crashed the clean target: ${e.reproducedWhy}`,
+        bestGuess: `the replayed traffic kills the server, and no CUDA coredump was read: the fault is likely host-side (a Python exception, an abort, the OOM killer).${describeTrigger(e)}`,
+        ruledOut: ['production load (the replay reproduced it on a clean target)'],
+        nextStep: {
+          skill: 'collect-more',
+          why: `The ${ctx.closedLoop.pipeline} pipeline started the target with CUDA coredumps on and no coredump reached the folder: read the end of the target's log for the exception that ended it.`,
+          commands: [`tail -n 200 ${q(path.join(ctx.incidentDir, 'logs', 'target.log'))}`, `grep -n -A30 Traceback ${q(path.join(ctx.incidentDir, 'logs', 'target.log'))}`],
+        },
+        productionRisk: 'high: the recorded traffic takes the server down',
+        facts: { ...common, serverDiedAtMs: e.serverDiedAtMs },
+        evidence: ref(`reproduced=crash: ${e.reproducedWhy}`),
       });
     }
 
