@@ -10,10 +10,11 @@
 export const SGLANG_HEALTH_CHECK_TIMEOUT_S = 20;
 
 /**
- * A 503 that took at least this long came out of the probe loop, not the fast start-up/shutdown path.
- * Half the default probe, so a server run with a lower SGLANG_HEALTH_CHECK_TIMEOUT (down to 10 s) still reads right.
+ * A 503 that took at least this long came out of the probe loop, not the fast start-up/shutdown path: the
+ * loop sleeps 1 s before its first check, the fast path answers without waiting. Any
+ * SGLANG_HEALTH_CHECK_TIMEOUT therefore reads right (the real H200 closed-loop run used 5 s).
  */
-export const HEALTH_STALL_MIN_MS = (SGLANG_HEALTH_CHECK_TIMEOUT_S / 2) * 1000;
+export const HEALTH_STALL_MIN_MS = 1000;
 
 export type HealthVerdict =
   | 'ok'

@@ -22,7 +22,7 @@ import { readBundleFiles } from '../../src/evidence/bundle/read.js';
 import { summariseBundle } from '../../src/evidence/bundle/summary.js';
 import { captureStep } from '../../src/pipelines/capture-step.js';
 import { routeStep } from '../../src/pipelines/route-step.js';
-import { withTempDir } from '../helpers/tmp.js';
+import { FIXTURES, withTempDir } from '../helpers/tmp.js';
 
 const signal = new AbortController().signal;
 let server: Server | undefined;
@@ -86,25 +86,33 @@ function metrics(c: { requests: number; ttftSum: number; queueSum: number; promp
 }
 
 describe('health verdicts as SGLang gives them', () => {
-  it('a 503 after the probe waited (>= 10 s) is a stalled scheduler: hang, with the wait from metadata.json', async () => {
+  it('a 503 after the probe waited (SGLANG_HEALTH_CHECK_TIMEOUT=5, as in the real H200 run) is a stalled scheduler: hang, with the wait from metadata.json', async () => {
     // SGLang returns Response(status_code=503), empty body, once HEALTH_CHECK_TIMEOUT passed without a token.
-    const url = await serve((p) => (p.startsWith('/health') ? [503, '', 10_300] : p === '/server_info' ? [200, SERVER_INFO()] : p === '/model_info' ? [200, '{"model_path": "Qwen/Qwen3-8B"}'] : undefined));
+    const url = await serve((p) => (p.startsWith('/health') ? [503, '', 5_100] : p === '/server_info' ? [200, SERVER_INFO()] : p === '/model_info' ? [200, '{"model_path": "Qwen/Qwen3-8B"}'] : undefined));
     await withTempDir(async (dir) => {
       const r = await capture(url, dir, { timeoutS: undefined });
       const meta = JSON.parse(await readFile(path.join(dir, 'metadata.json'), 'utf8'));
       const healthEntry = meta.endpoints.find((e: { file: string }) => e.file === 'health.txt');
       expect(healthEntry).toMatchObject({ outcome: 'http-error', status: 503 });
-      expect(healthEntry.elapsed_ms).toBeGreaterThanOrEqual(10_000);
+      expect(healthEntry.elapsed_ms).toBeGreaterThanOrEqual(5_000);
       expect(r.summary.health.health_verdict).toBe('stalled');
       expect(r.summary.signals.map((s) => s.id)).toContain('health-stalled');
       const { report } = await routeStep(dir, { registry: EMPTY_REGISTRY, signal });
       expect(report.problemClass).toBe('hang');
       expect(report.facts).toMatchObject({ healthVerdict: 'stalled' });
       expect(reportSchema.safeParse(report).success).toBe(true);
-      expect(report.strongestSignal).toMatch(/503 after 1\d\.\d s/);
+      expect(report.strongestSignal).toMatch(/503 after 5\.\d s/);
       expect(report.evidence.some((e) => e.file === 'metadata.json')).toBe(true);
     });
   }, 30_000);
+
+  it('the real H200 closed-loop hang: the replay-time bundle of the hung target reads as a stalled probe', async () => {
+    // test/fixtures/gpu-h200-closed-loop: the target ran with SGLANG_HEALTH_CHECK_TIMEOUT=5 (lab/gpu-e2e/closed_loop.sh).
+    const dir = path.join(FIXTURES, 'gpu-h200-closed-loop', 'hang', 'replay', 'bundle-2');
+    const s = summariseBundle(await readBundleFiles(dir), 'replay/bundle-2');
+    expect(s.health).toMatchObject({ health_status: 503, health_verdict: 'stalled', health_generate_verdict: 'stalled' });
+    expect(s.signals.map((x) => x.id)).toContain('health-stalled');
+  });
 
   it('a 503 at once is starting or shutting down: unhealthy, collect-more, not a hang', async () => {
     const url = await serve((p) => (p.startsWith('/health') ? [503, ''] : p === '/server_info' ? [200, SERVER_INFO()] : undefined));
