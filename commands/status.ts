@@ -1,3 +1,4 @@
+import { echo } from '../templates/sanitize.js';
 import type { SlashCommand } from '../src/slack/command-types.js';
 import { unknownFlags } from '../src/slack/parse.js';
 import { incidentFor, isResult, usage } from '../src/slack/replies.js';
@@ -11,7 +12,7 @@ export const status: SlashCommand = {
   check(inv, deps) {
     if (inv.args.length > 1) return usage(deps, 'status', 'At most one incident id.');
     const flags = unknownFlags(inv, []);
-    return flags.length ? usage(deps, 'status', `Unknown option --${flags[0]}.`) : null;
+    return flags.length ? usage(deps, 'status', `Unknown option --${echo(flags[0] ?? '', 40)}.`) : null;
   },
   async run(inv, deps) {
     const incident = await incidentFor(inv, deps, inv.args[0]);

@@ -1,4 +1,5 @@
 import type { types as slack } from '@slack/bolt';
+import { slackLine } from './sanitize.js';
 
 export type Block = slack.KnownBlock;
 export type SectionBlock = slack.SectionBlock;
@@ -17,9 +18,14 @@ export const LIMITS = {
   fallbackText: 3000,
 } as const;
 
-/** Slack mrkdwn treats &, < and > as control characters. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export { escapeMrkdwn } from './sanitize.js';
+
+/** A Block Kit confirm dialog: Slack shows it before the press reaches the bot. */
+export interface ConfirmDialog {
+  title: string;
+  text: string;
+  confirm: string;
+  deny?: string;
 }
 
 export function truncate(text: string, max: number, marker = '…'): string {
@@ -46,13 +52,25 @@ export function divider(): Block {
   return { type: 'divider' };
 }
 
-export function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger'): Button {
+export function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger', confirm?: ConfirmDialog): Button {
   return {
     type: 'button',
     text: { type: 'plain_text', text: truncate(text, LIMITS.buttonText), emoji: true },
     action_id: actionId,
     value: truncate(value, LIMITS.buttonValue),
     ...(style ? { style } : {}),
+    ...(confirm ? { confirm: confirmObject(confirm, style === 'danger') } : {}),
+  };
+}
+
+/** Slack's limits: title 100, text 300, button labels 30 characters (plain text). */
+function confirmObject(dialog: ConfirmDialog, danger: boolean): NonNullable<Button['confirm']> {
+  return {
+    title: { type: 'plain_text', text: truncate(dialog.title, 100) },
+    text: { type: 'mrkdwn', text: truncate(dialog.text, 300) },
+    confirm: { type: 'plain_text', text: truncate(dialog.confirm, 30) },
+    deny: { type: 'plain_text', text: truncate(dialog.deny ?? 'Cancel', 30) },
+    ...(danger ? { style: 'danger' as const } : {}),
   };
 }
 
@@ -95,4 +113,19 @@ export function bullets(items: readonly string[], max = LIMITS.sectionText): str
     used += line.length + 1;
   }
   return lines.join('\n');
+}
+
+/** A user mention only for a real Slack user id; anything else (an alert source) is shown as text. */
+export function userMention(id: string): string {
+  return /^[UW][A-Z0-9]{2,}$/.test(id) ? `<@${id}>` : slackLine(id);
+}
+
+/** A channel link only for a real channel id. */
+export function channelMention(id: string): string {
+  return /^[CGD][A-Z0-9]{2,}$/.test(id) ? `<#${id}>` : slackLine(id);
+}
+
+/** A link whose URL came from Slack itself (a permalink); `|` and `>` cannot occur in those. */
+export function slackLink(url: string, label: string): string {
+  return /^https:\/\/[^\s|<>]+$/.test(url) ? `<${url}|${slackLine(label)}>` : slackLine(label);
 }

@@ -1,4 +1,5 @@
 import type { Report } from '../src/contracts/report.js';
+import { escapeControls, markdownCell, markdownFence, markdownLine } from './sanitize.js';
 
 export interface ReportMeta {
   incidentId?: string;
@@ -6,32 +7,39 @@ export interface ReportMeta {
   incidentDir?: string;
 }
 
-/** report.md: the output contract for people, in the order the method asks for. Pure. */
+/**
+ * report.md: the output contract for people, in the order the method asks for. Every value came
+ * from evidence: one line each (a value cannot open a heading or a list), controls visible, and
+ * the commands' fence is longer than any backtick run inside them. Pure.
+ */
 export function renderReportMarkdown(report: Report, meta: ReportMeta = {}): string {
-  const title = meta.incidentId ? `Incident ${meta.incidentId}` : 'Incident triage';
+  const m = markdownLine;
+  const code = (v: string) => m(v).replace(/`/g, "'");
+  const title = meta.incidentId ? `Incident ${m(meta.incidentId)}` : 'Incident triage';
   const lines: string[] = [`# ${title}: ${report.problemClass}`, ''];
-  if (meta.server) lines.push(`**Server:** ${meta.server}  `);
-  if (meta.incidentDir) lines.push(`**Incident folder:** \`${meta.incidentDir}\`  `);
+  if (meta.server) lines.push(`**Server:** ${m(meta.server)}  `);
+  if (meta.incidentDir) lines.push(`**Incident folder:** \`${code(meta.incidentDir)}\`  `);
   lines.push(`**Problem class:** ${report.problemClass}  `, `**Next skill:** \`${report.nextStep.skill}\``, '');
-  lines.push('## Strongest signal', '', report.strongestSignal, '');
-  lines.push('## Best guess', '', report.bestGuess, '');
-  lines.push('## Next step', '', report.nextStep.why, '');
-  if (report.nextStep.commands.length) lines.push('```sh', ...report.nextStep.commands, '```', '');
-  lines.push('## Production risk', '', report.productionRisk, '');
-  lines.push('## Ruled out', '', ...(report.ruledOut.length ? report.ruledOut.map((r) => `- ${r}`) : ['- nothing yet']), '');
-  lines.push('## What was checked', '', ...report.checked.map((c) => `- ${c}`), '');
+  lines.push('## Strongest signal', '', m(report.strongestSignal), '');
+  lines.push('## Best guess', '', m(report.bestGuess), '');
+  lines.push('## Next step', '', m(report.nextStep.why), '');
+  if (report.nextStep.commands.length) {
+    // Commands stay runnable as written (no Markdown escaping); only control characters are shown.
+    const commands = report.nextStep.commands.map((c) => escapeControls(c).replace(/\n/g, '\\n'));
+    const fence = markdownFence(commands);
+    lines.push(`${fence}sh`, ...commands, fence, '');
+  }
+  lines.push('## Production risk', '', m(report.productionRisk), '');
+  lines.push('## Ruled out', '', ...(report.ruledOut.length ? report.ruledOut.map((r) => `- ${m(r)}`) : ['- nothing yet']), '');
+  lines.push('## What was checked', '', ...report.checked.map((c) => `- ${m(c)}`), '');
   const facts = Object.entries(report.facts).filter(([, v]) => v !== undefined && v !== null);
   if (facts.length) {
     lines.push('## Facts', '', '| fact | value |', '| --- | --- |');
-    for (const [k, v] of facts) lines.push(`| ${k} | ${escapeCell(typeof v === 'string' ? v : JSON.stringify(v))} |`);
+    for (const [k, v] of facts) lines.push(`| ${markdownCell(k)} | ${markdownCell(typeof v === 'string' ? v : JSON.stringify(v))} |`);
     lines.push('');
   }
   if (report.evidence.length) {
-    lines.push('## Evidence', '', ...report.evidence.map((e) => `- \`${e.file}\`: ${e.fact}`), '');
+    lines.push('## Evidence', '', ...report.evidence.map((e) => `- \`${code(e.file)}\`: ${m(e.fact)}`), '');
   }
   return `${lines.join('\n').trimEnd()}\n`;
-}
-
-function escapeCell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }

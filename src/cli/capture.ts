@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { TriageError } from '../errors.js';
 import { formatCollectedAt } from '../evidence/bundle/capture.js';
-import { adminTokenFor, captureStep, tokenFor } from '../pipelines/capture-step.js';
+import { captureStep } from '../pipelines/capture-step.js';
 import { routeStep } from '../pipelines/route-step.js';
 import { resolveCaptureTimeouts } from '../sglang/endpoints.js';
 import { redactText } from '../sglang/redact.js';
 import { renderReportText } from '../../templates/report-text.js';
 import { numberOption, parseCommandArgs } from './args.js';
-import { EXIT, say, writeJson, type Subcommand } from './io.js';
+import { EXIT, print, say, writeJson, type Subcommand } from './io.js';
 import { registryFrom, resolveTarget } from './target.js';
 
 const USAGE = 'triage capture <server|url> [--out DIR] [--timeout S] [--health-timeout S] [--window S] [--token T] [--servers FILE] [--json]';
@@ -45,8 +45,8 @@ export const captureCommand: Subcommand = async (argv, ctx) => {
     outDir,
     role: 'live',
     serverName: target.name,
-    token: tokenFor(target, ctx.env, values.token),
-    adminToken: target.name ? adminTokenFor(target, ctx.env) : undefined,
+    token: ctx.credentials.token(target, values.token),
+    adminToken: target.name ? ctx.credentials.adminToken(target) : undefined,
     timeoutS,
     healthTimeoutS,
     ...(windowS ? { windowS } : {}),
@@ -59,9 +59,8 @@ export const captureCommand: Subcommand = async (argv, ctx) => {
   if (values.json) {
     writeJson(ctx, { bundleDir: outDir, elapsedMs: result.capture.elapsedMs, summary: result.summary, report: routed.report });
   } else {
-    // The human report goes to stdout (progress above went to stderr).
-    ctx.stdout.write(`${redactText(result.summaryText)}\n`);
-    ctx.stdout.write(redactText(renderReportText(routed.report, routed.reportJson)));
+    // The report (summary + routed report) on stdout; the endpoint lines above were progress on stderr.
+    print(ctx, redactText(`${result.summaryText}\n${renderReportText(routed.report, routed.reportJson)}`));
   }
   return EXIT.ok;
 };

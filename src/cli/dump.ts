@@ -1,10 +1,11 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TriageError } from '../errors.js';
 import { renderDumpSummary } from '../evidence/dump/render.js';
 import { summarizeInput } from '../evidence/dump/summary.js';
 import { parseCommandArgs } from './args.js';
-import { EXIT, say, writeJson, type Subcommand } from './io.js';
+import { EXIT, print, say, writeJson, type Subcommand } from './io.js';
+import { writeFileAtomic } from '../fsutil/atomic-write.js';
 
 const USAGE = 'triage dump <file|folder> [--json] [--out DIR]';
 
@@ -32,7 +33,7 @@ export const dumpCommand: Subcommand = async (argv, ctx) => {
     const dir = path.resolve(ctx.cwd, values.out);
     try {
       await mkdir(dir, { recursive: true });
-      await writeFile(path.join(dir, 'dump-summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+      await writeFileAtomic(path.join(dir, 'dump-summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     } catch (err) {
       throw new TriageError('E_IO', `cannot write ${path.join(dir, 'dump-summary.json')}: ${(err as Error).message}`, { cause: err });
     }
@@ -41,7 +42,7 @@ export const dumpCommand: Subcommand = async (argv, ctx) => {
     writeJson(ctx, summary);
     say(ctx, `read ${summary.counts.requests} requests from ${summary.files.length} file(s); ${summary.counts.unfinished} unfinished`);
   } else {
-    say(ctx, renderDumpSummary(summary, { cwd: ctx.cwd }));
+    print(ctx, renderDumpSummary(summary, { cwd: ctx.cwd }));
   }
   return EXIT.ok;
 };

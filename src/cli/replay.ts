@@ -12,14 +12,15 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
-import { findServer, loadRegistry, resolveToken } from '../config/servers.js';
+import { findServer, loadRegistry } from '../config/servers.js';
 import { TriageError } from '../errors.js';
 import { newIncidentId } from '../incident/layout.js';
 import { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_MS, runReplay, type ReplayProgress } from '../replay/engine.js';
 import { buildDocument, humanSummary, summaryOf, writeReplayJson } from '../replay/report.js';
 import type { ReplayRequest } from '../replay/types.js';
 import { numberOption, parseCommandArgs } from './args.js';
-import { EXIT, say, writeJson, type CliContext, type Subcommand } from './io.js';
+import { EXIT, print, say, writeJson, type CliContext, type Subcommand } from './io.js';
+import { unknownServerError } from './target.js';
 
 const USAGE =
   'triage replay <dump|folder> --target <server|url> [--parallel N] [--speed X] [--ignore-eos] [--req-start N] [--req-number N] [--timeout S] [--out DIR] [--token T] [--servers FILE] [--keep-going] [--json]';
@@ -60,20 +61,16 @@ interface Target {
 }
 
 async function resolveTarget(name: string, values: { token?: string; servers?: string }, ctx: CliContext): Promise<Target> {
-  if (/^https?:\/\//i.test(name)) return { url: name, token: values.token ?? nonEmpty(ctx.env.SGLANG_BEARER_TOKEN), label: name };
+  if (/^https?:\/\//i.test(name)) return { url: name, token: ctx.credentials.token({}, values.token), label: name };
   const registry = await loadRegistry(values.servers ?? ctx.env.TRIAGE_SERVERS);
   const server = findServer(registry, name);
-  if (!server) throw new TriageError('E_UNKNOWN_SERVER', `unknown server "${name}": not in the server registry and not an http(s) URL\nusage: ${USAGE}`);
+  if (!server) throw unknownServerError(name, registry, USAGE);
   // A server name means its clean replay target: a replay never goes to production by name.
   if (!server.replay) {
     throw new TriageError('E_USAGE', `server "${name}" has no clean replay target (servers.yaml replay.url); replays never go to production by name. Pass an explicit URL to override.\nusage: ${USAGE}`);
   }
   say(ctx, `replaying on ${name}'s clean replay target ${server.replay.url}`);
-  return { url: server.replay.url, token: values.token ?? resolveToken(server.replay.tokenEnv, ctx.env) ?? nonEmpty(ctx.env.SGLANG_BEARER_TOKEN), label: `${name} (clean target)` };
-}
-
-function nonEmpty(v: string | undefined): string | undefined {
-  return v ? v : undefined;
+  return { url: server.replay.url, token: ctx.credentials.token({ tokenEnv: server.replay.tokenEnv }, values.token), label: `${name} (clean target)` };
 }
 
 /** `<incident>/dumps/x.pkl` or `<incident>/dumps` → `<incident>`; otherwise a new incident folder under cwd. */
@@ -139,8 +136,11 @@ export function createReplayCommand(deps: ReplayCommandDeps = {}): Subcommand {
     if (redraw) ctx.stderr.write('\n');
     const doc = buildDocument(run, { source: path.resolve(ctx.cwd, input), files });
     const file = await writeReplayJson(outDir, doc);
-    for (const line of humanSummary(doc, file)) say(ctx, line);
-    if (values.json) writeJson(ctx, summaryOf(doc, file));
+    // The verdict is the report: stdout, unless --json keeps stdout to the one document.
+    if (values.json) {
+      for (const line of humanSummary(doc, file)) say(ctx, line);
+      writeJson(ctx, summaryOf(doc, file));
+    } else print(ctx, humanSummary(doc, file).join('\n'));
     if (run.stopped?.reason === 'signal' || doc.reproduced === 'inconclusive') return EXIT.failure;
     return EXIT.ok;
   };

@@ -54,7 +54,7 @@ export const runCommand: Subcommand = async (argv, ctx) => {
     ...(values['compare-production'] ? { compareProduction: true } : {}),
   };
   let lastTick = 0;
-  const result = await runPipeline(req, { registry, env: ctx.env, now: () => new Date(), logger: stderrLogger(ctx.stderr), selfCommand: selfCommand() }, ctx.signal, (p) => {
+  const result = await runPipeline(req, { registry, env: ctx.credentials.envFor(registry), ...(ctx.childEnv ? { toolEnv: ctx.childEnv } : {}), now: () => new Date(), logger: stderrLogger(ctx.stderr), selfCommand: selfCommand() }, ctx.signal, (p) => {
     if (p.counters || (p.state === 'started' && p.detail)) {
       // Live counters of a long step: at most one line every 2 s.
       if (Date.now() - lastTick < 2000) return;

@@ -65,11 +65,16 @@ export const accessSchema = z.strictObject({
   /** Users (U…) and user groups (S…) allowed to run intrusive steps. Empty = nobody. */
   intrusiveUsers: z.array(z.string()).default([]),
   intrusiveGroups: z.array(z.string()).default([]),
+  /**
+   * Who sees an incident: 'channel' (default) answers status, buttons and resolve only in the
+   * channel the incident was opened in; 'workspace' lets every allowed channel act on any incident.
+   */
+  incidentScope: z.enum(['channel', 'workspace']).default('channel'),
 });
 
 export const registrySchema = z.strictObject({
   servers: z.record(serverName, serverSchema),
-  access: accessSchema.default({ channels: [], intrusiveUsers: [], intrusiveGroups: [] }),
+  access: accessSchema.default({ channels: [], intrusiveUsers: [], intrusiveGroups: [], incidentScope: 'channel' }),
 });
 
 export type ServerEntry = z.infer<typeof serverSchema>;
@@ -77,7 +82,7 @@ export type AccessConfig = z.infer<typeof accessSchema>;
 export type Registry = z.infer<typeof registrySchema>;
 export type NamedServer = ServerEntry & { name: string };
 
-export const EMPTY_REGISTRY: Registry = { servers: {}, access: { channels: [], intrusiveUsers: [], intrusiveGroups: [] } };
+export const EMPTY_REGISTRY: Registry = { servers: {}, access: { channels: [], intrusiveUsers: [], intrusiveGroups: [], incidentScope: 'channel' } };
 
 export function parseRegistry(text: string, source: string): Registry {
   let raw: unknown;

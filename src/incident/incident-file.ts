@@ -1,7 +1,8 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { incidentPaths } from './layout.js';
+import { writeFileAtomic } from '../fsutil/atomic-write.js';
 
 /** incident.json, the folder's own record (DESIGN.md): id, server, status, createdAt, timeline[]. */
 export const timelineEntrySchema = z.object({
@@ -43,14 +44,9 @@ export async function readIncidentFile(dir: string): Promise<IncidentFile | null
   }
 }
 
-let writeCounter = 0;
-
-/** Atomic write (tmp + rename) so a worker killed mid-write never leaves half a JSON file. Only journal.ts calls it. */
+/** Atomic write (writeFileAtomic: temp + fsync + rename) so a worker killed mid-write never leaves half a JSON file, and a planted link is replaced, never followed. Only journal.ts calls it. */
 export async function writeIncidentFile(dir: string, incident: IncidentFile): Promise<void> {
   const file = incidentPaths(dir).incidentJson;
   await mkdir(path.dirname(file), { recursive: true });
-  // Unique per write: two jobs of one worker may update the same incident at once.
-  const tmp = `${file}.${process.pid}.${++writeCounter}.${Math.random().toString(36).slice(2, 8)}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(incident, null, 2)}\n`);
-  await rename(tmp, file);
+  await writeFileAtomic(file, `${JSON.stringify(incident, null, 2)}\n`);
 }

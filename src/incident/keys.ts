@@ -9,6 +9,8 @@ export interface IncidentKeys {
   timeline(id: string): string;
   /** Sorted set (score = createdAt ms) of incidents not yet resolved. */
   active: string;
+  /** Sorted set (score = resolvedAt ms) of resolved incidents: "what was resolved last shift". */
+  resolved: string;
   /** Sorted set (score = createdAt ms) of every incident started in a channel. */
   channel(channel: string): string;
   dedupe(scope: string, pipeline: string): string;
@@ -24,6 +26,7 @@ export function incidentKeys(prefix: string): IncidentKeys {
     incident: (id) => `${root}incident:${id}`,
     timeline: (id) => `${root}timeline:${id}`,
     active: `${root}active`,
+    resolved: `${root}resolved`,
     channel: (channel) => `${root}channel:${channel}`,
     dedupe: (scope, pipeline) => `${root}dedupe:${scope}:${pipeline}`,
     claim: (id, what) => `${root}claim:${id}:${what}`,

@@ -6,8 +6,19 @@ import type { IncidentRecord, IncidentTimelineEntry, StepView } from './types.js
 
 /** Folds one progress report into the step list: a step keeps its place, its state moves on. */
 export function applyStep(steps: readonly StepView[], progress: StepProgress): StepView[] {
-  const view: StepView = { step: progress.step, state: progress.state, at: progress.at, ...(progress.detail ? { detail: progress.detail } : {}) };
   const index = steps.findIndex((s) => s.step === progress.step);
+  const same = index === -1 ? undefined : steps[index];
+  // A tick of a running step keeps when it started and its deadline; only what it reports moves on.
+  const tick = same?.state === 'started' && progress.state === 'started';
+  const deadline = progress.deadline ?? (tick ? same?.deadline : undefined);
+  const view: StepView = {
+    step: progress.step,
+    state: progress.state,
+    at: tick && same ? same.at : progress.at,
+    ...(progress.detail ? { detail: progress.detail } : {}),
+    ...(progress.counters ? { counters: progress.counters } : {}),
+    ...(deadline ? { deadline } : {}),
+  };
   if (index === -1) return [...steps, view];
   return steps.map((s, i) => (i === index ? view : s));
 }

@@ -5,14 +5,25 @@ import { PROBLEM_CLASSES, SKILLS, reportSchema, type Report } from '../contracts
  * The incident record kept in Redis: what Slack, the bot and every worker agree on. It outlives
  * bot and worker restarts; incident.json in the host's folder is the host's own copy of the facts.
  */
-export const INCIDENT_STATUSES = ['open', 'resolved', 'failed'] as const;
+export const INCIDENT_STATUSES = ['open', 'investigating', 'mitigated', 'resolved', 'failed'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+/**
+ * The lifecycle a person moves an incident through: open → investigating → mitigated → resolved.
+ * `failed` is the machine's own state (the first capture failed for good) and needs a person
+ * like `open` does; any later action moves it on.
+ */
+export const LIFECYCLE_STATES = ['open', 'investigating', 'mitigated', 'resolved'] as const;
+export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
+
+export const SEVERITIES = ['sev1', 'sev2', 'sev3', 'sev4'] as const;
+export type Severity = (typeof SEVERITIES)[number];
 
 /** Where the incident's newest job stands. */
 export const JOB_STATES = ['queued', 'running', 'retrying', 'done', 'failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
-export const TIMELINE_KINDS = ['created', 'joined', 'queued', 'step', 'retry', 'done', 'failed', 'resolved', 'slack', 'refused'] as const;
+export const TIMELINE_KINDS = ['created', 'joined', 'queued', 'step', 'retry', 'done', 'failed', 'resolved', 'slack', 'refused', 'state', 'owner', 'severity'] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 
 export const timelineEntrySchema = z.object({
@@ -32,6 +43,10 @@ export const stepViewSchema = z.object({
   state: z.enum(['started', 'done', 'failed', 'skipped']),
   detail: z.string().optional(),
   at: z.string(),
+  /** Live counters of a long step (a replay: sent, done, failed). */
+  counters: z.record(z.string(), z.number()).optional(),
+  /** When the step's deadline passes (ISO time). */
+  deadline: z.string().optional(),
 });
 export type StepView = z.infer<typeof stepViewSchema>;
 
@@ -52,6 +67,17 @@ const optionalText = z
   .string()
   .transform((v) => (v ? v : undefined))
   .optional();
+
+/** The summary whose buttons are live, kept so it can be redrawn without them once a newer one is posted. */
+export const postedResultSchema = z.object({
+  jobId: z.string(),
+  ts: z.string(),
+  pipeline: z.string(),
+  /** Evidence fingerprint of the verdict shown: an equal one later is "no change". */
+  fingerprint: z.string(),
+  report: reportSchema,
+});
+export type PostedResult = z.infer<typeof postedResultSchema>;
 
 /** How the Redis hash decodes (every field is a string there). */
 export const incidentHashSchema = z.object({
@@ -76,12 +102,23 @@ export const incidentHashSchema = z.object({
   failure: optionalText,
   resolvedBy: optionalText,
   resolvedAt: optionalText,
+  resolveReason: optionalText,
+  owner: optionalText,
+  severity: z.enum(SEVERITIES).optional(),
+  /** Link to the incident's thread (chat.getPermalink of the root message). */
+  permalink: optionalText,
   report: jsonField(reportSchema).optional(),
+  /** The newest summary posted in the thread; its buttons are the live ones. */
+  result: jsonField(postedResultSchema).optional(),
+  /** Per pipeline: the evidence fingerprint of the verdict it produced ("Run next step" runs once). */
+  ranOn: jsonField(z.record(z.string(), z.string())).optional(),
   steps: jsonField(z.array(stepViewSchema)).optional(),
   artifacts: jsonField(z.array(z.string())).optional(),
 });
 
-export type IncidentRecord = Omit<z.infer<typeof incidentHashSchema>, 'steps' | 'artifacts' | 'report'> & {
+export type IncidentRecord = Omit<z.infer<typeof incidentHashSchema>, 'steps' | 'artifacts' | 'report' | 'result' | 'ranOn'> & {
+  result?: PostedResult;
+  ranOn?: Record<string, string>;
   steps: StepView[];
   artifacts: string[];
   report?: Report;
@@ -104,7 +141,13 @@ export interface IncidentPatch {
   failure?: string;
   resolvedBy?: string;
   resolvedAt?: string;
+  resolveReason?: string;
+  owner?: string;
+  severity?: Severity;
+  permalink?: string;
   report?: Report;
+  result?: PostedResult;
+  ranOn?: Record<string, string>;
   steps?: StepView[];
   artifacts?: string[];
 }
@@ -115,4 +158,7 @@ export interface NewIncident {
   channel: string;
   createdBy: string;
   pipeline: string;
+  /** The first responder (the person who opened it); alert-opened incidents start without one. */
+  owner?: string;
+  severity?: Severity;
 }

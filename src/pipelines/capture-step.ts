@@ -2,11 +2,11 @@ import path from 'node:path';
 import { resolveToken } from '../config/servers.js';
 import { captureBundle, type CaptureResult } from '../evidence/bundle/capture.js';
 import { readBundleFiles } from '../evidence/bundle/read.js';
-import { writeFileReplacing } from '../evidence/bundle/write.js';
 import { summariseBundle, type BundleRole, type BundleSummary } from '../evidence/bundle/summary.js';
 import { DEFAULT_TIMEOUT_S, HEALTH_TIMEOUT_S } from '../sglang/endpoints.js';
 import { renderBundleSummary } from '../../templates/bundle-summary.js';
 import type { Dispatcher } from 'undici';
+import { writeFileAtomic } from '../fsutil/atomic-write.js';
 
 export interface CaptureStepInput {
   baseUrl: string;
@@ -56,11 +56,11 @@ export async function captureStep(input: CaptureStepInput): Promise<CaptureStepR
   raw.metadata.role = input.role;
   const summary = summariseBundle(raw, input.role);
   const summaryText = renderBundleSummary(summary);
-  await writeFileReplacing(path.join(capture.bundleDir, 'SUMMARY.txt'), summaryText);
-  await writeFileReplacing(path.join(capture.bundleDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  await writeFileAtomic(path.join(capture.bundleDir, 'SUMMARY.txt'), summaryText);
+  await writeFileAtomic(path.join(capture.bundleDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   // Record the role so `route` knows a baseline from a replay-time bundle whatever the folder is called.
   const metaFile = path.join(capture.bundleDir, 'metadata.json');
-  await writeFileReplacing(metaFile, `${JSON.stringify({ ...raw.metadata, role: input.role }, null, 2)}\n`);
+  await writeFileAtomic(metaFile, `${JSON.stringify({ ...raw.metadata, role: input.role }, null, 2)}\n`);
   return { capture, summary, summaryText };
 }
 

@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import type { NamedServer, Registry } from '../config/servers.js';
 import { findServer } from '../config/servers.js';
 import { FOLDER_RECOGNIZERS, RECOGNIZERS } from '../evidence/registry.js';
@@ -12,6 +11,7 @@ import { route } from '../triage/route.js';
 import type { RouteContext } from '../triage/rule.js';
 import { RULES } from '../triage/rules/index.js';
 import { renderReportMarkdown } from '../../templates/report-markdown.js';
+import { writeFileAtomic } from '../fsutil/atomic-write.js';
 
 export interface RouteStepResult {
   report: Report;
@@ -29,8 +29,8 @@ export async function routeStep(dir: string, opts: { registry: Registry; signal:
   const incident = await readIncidentFile(paths.root);
   const report = redactReport(afterClosedLoop(withReplayOutcome(route(evidence, context, RULES), evidence), incident, context));
   if (opts.write !== false) {
-    await writeFile(paths.reportJson, `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(paths.reportMd, renderReportMarkdown(report, { incidentId: incident?.id, server: context.server?.name ?? context.server?.url, incidentDir: paths.root }));
+    await writeFileAtomic(paths.reportJson, `${JSON.stringify(report, null, 2)}\n`);
+    await writeFileAtomic(paths.reportMd, renderReportMarkdown(report, { incidentId: incident?.id, server: context.server?.name ?? context.server?.url, incidentDir: paths.root }));
   }
   return { report, evidence, context, reportJson: paths.reportJson, reportMd: paths.reportMd };
 }

@@ -13,6 +13,12 @@ export type SlackTarget = z.infer<typeof slackTargetSchema>;
 
 const serverRef = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { message: 'a registered server name' });
 
+/**
+ * A git revision as typed in Slack (a tag, branch, sha, `v0.4.1`, `main~3`): no spaces, quotes or
+ * shell metacharacters, so it can never carry a command. Launch commands come from servers.yaml only.
+ */
+export const gitRefSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._\/@^~+-]{0,199}$/, { message: 'a git revision (tag, branch or sha)' });
+
 export const pipelineJobSchema = z.object({
   incidentId: z.string().regex(/^inc-[A-Za-z0-9._-]+$/),
   server: serverRef,
@@ -23,6 +29,10 @@ export const pipelineJobSchema = z.object({
   /** Replay target: a registered server name, never a URL typed into Slack. */
   target: serverRef.optional(),
   timeoutS: z.number().positive().max(600).optional(),
+  /** regression: the known-good and known-bad revisions; run: also run `git bisect`. */
+  regression: z.object({ good: gitRefSchema, bad: gitRefSchema, run: z.boolean().optional() }).optional(),
+  /** wrong-output: also send the greedy replay to production (intrusive; the bot gated it). */
+  compareProduction: z.boolean().optional(),
   slack: slackTargetSchema.optional(),
 });
 export type PipelineJobData = z.infer<typeof pipelineJobSchema>;
@@ -38,6 +48,7 @@ export type MarkJobData = z.infer<typeof markJobSchema>;
 
 export const MARK_JOB = 'mark';
 
+// Steps carry the live counters and deadline of StepProgress (src/contracts/progress.ts).
 export const jobProgressSchema = z.object({
   incidentId: z.string(),
   server: z.string(),

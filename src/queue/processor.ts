@@ -44,6 +44,8 @@ export function createProcessor(deps: ProcessorDeps): TriageProcessor {
       incidentDir: path.resolve(deps.dataDir, data.incidentId),
       ...(data.timeoutS ? { timeoutS: data.timeoutS } : {}),
       ...(target ? { target } : {}),
+      ...(data.regression ? { regression: data.regression } : {}),
+      ...(data.compareProduction ? { compareProduction: true } : {}),
     };
     const jobId = job.id ?? '';
     const attempt = job.attemptsMade + 1;
@@ -96,6 +98,9 @@ function progressRecorder(job: Job, data: PipelineJobData, attempt: number, deps
   let steps: StepView[] = [];
   let writes: Promise<unknown> = Promise.resolve();
   const sink = (progress: StepProgress): void => {
+    // A tick of a running step (same step, still started: counters, detail) updates the live view, not the timeline.
+    const previous = steps.find((s) => s.step === progress.step);
+    const changed = !previous || previous.state !== progress.state;
     steps = applyStep(steps, progress);
     const snapshot = steps;
     const payload: JobProgress = { incidentId: data.incidentId, server: data.server, pipeline: data.pipeline, attempt, steps: snapshot, ...(data.slack ? { slack: data.slack } : {}) };
@@ -104,7 +109,7 @@ function progressRecorder(job: Job, data: PipelineJobData, attempt: number, deps
         Promise.all([
           job.updateProgress(payload),
           deps.store.updateForJob(data.incidentId, job.id ?? '', { steps: snapshot }),
-          deps.store.append(data.incidentId, stepEntry(progress, data.pipeline)),
+          changed ? deps.store.append(data.incidentId, stepEntry(progress, data.pipeline)) : undefined,
         ]),
       )
       .catch((err: unknown) => deps.logger.warn('progress not recorded', { jobId: job.id, err }));

@@ -2,13 +2,14 @@
  * replay.json (the replay's evidence file, `<incident>/replay/replay.json`) and the human summary.
  * `artifact_type: "replay"` is the content marker `triage route` recognises the file by.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TriageError } from '../errors.js';
 import { incidentPaths } from '../incident/layout.js';
 import { round, type ReplayRun, type RequestResult, type ResolvedOptions } from './engine.js';
 import { OUTCOME_KINDS, type OutcomeKind, type StopReason } from './outcome.js';
 import { decide, describeOutcome, type Reproduced, type TriggerRequest, type VsRecorded } from './reproduce.js';
+import { writeFileAtomic } from '../fsutil/atomic-write.js';
 
 export const REPLAY_ARTIFACT_TYPE = 'replay';
 export const REPLAY_SCHEMA_VERSION = 1;
@@ -124,11 +125,9 @@ export function buildDocument(run: ReplayRun, input: { source?: string; files?: 
 /** Writes `<incidentDir>/replay/replay.json` (via a temp file and rename); returns its path. */
 export async function writeReplayJson(incidentDir: string, doc: ReplayDocument): Promise<string> {
   const file = incidentPaths(incidentDir).replayJson;
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(tmp, `${JSON.stringify(doc, null, 2)}\n`, 'utf8');
-    await rename(tmp, file);
+    await writeFileAtomic(file, `${JSON.stringify(doc, null, 2)}\n`);
   } catch (err) {
     throw new TriageError('E_IO', `cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`, { cause: err });
   }

@@ -28,6 +28,22 @@ export class AccessControl {
     return allowed.length === 0 || allowed.includes(channel);
   }
 
+  /** Incidents are scoped to the channel they were opened in unless access.incidentScope is 'workspace'. */
+  canSee(incident: { channel: string }, channel: string): boolean {
+    return this.options.access.incidentScope === 'workspace' || incident.channel === channel;
+  }
+
+  get incidentScope(): 'channel' | 'workspace' {
+    return this.options.access.incidentScope;
+  }
+
+  /** Who may run intrusive steps and resolve, as Slack mentions, for a refusal to name. */
+  whoMayAct(): string {
+    const { intrusiveUsers, intrusiveGroups } = this.options.access;
+    const people = [...intrusiveUsers.filter((u) => /^[UW][A-Z0-9]+$/.test(u)).map((u) => `<@${u}>`), ...intrusiveGroups.filter((g) => /^S[A-Z0-9]+$/.test(g)).map((g) => `members of <!subteam^${g}>`)];
+    return people.length ? people.join(', ') : 'nobody yet (servers.yaml `access.intrusiveUsers` and `access.intrusiveGroups` are empty)';
+  }
+
   async mayRunIntrusive(user: string): Promise<AccessDecision> {
     const { intrusiveUsers, intrusiveGroups } = this.options.access;
     if (intrusiveUsers.includes(user)) return { allowed: true, via: 'user list' };

@@ -1,10 +1,13 @@
 import { App, HTTPReceiver, SocketModeReceiver, type webApi } from '@slack/bolt';
 import type { Logger } from '../pipelines/types.js';
 import { opsRequestHandler, type HealthReport } from '../queue/ops-server.js';
-import { registerActions } from './actions/index.js';
+import { ACTION_IDS, registerActions } from './actions/index.js';
+import { registerAppHome } from './app-home.js';
 import type { BotConfig } from './bot-config.js';
 import { boltLogger } from './bolt-logger.js';
 import { registerTriageCommand, type DispatchDeps } from './dispatcher.js';
+import { guardReceiver } from './request-guard.js';
+import { registerResolveModal } from './resolve-modal.js';
 
 export interface SlackAppDeps extends DispatchDeps {
   config: BotConfig;
@@ -50,10 +53,13 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
           { path: '/metrics', method: 'GET', handler: ops },
         ],
       });
+  if (receiver instanceof HTTPReceiver) guardReceiver(receiver, { signingSecret: config.signingSecret, endpoints: ['/slack/events'], actionIds: ACTION_IDS });
   // No conversation store: nothing here reads Bolt's per-conversation state, and it costs every request.
   const app = new App({ token: config.botToken, receiver, logger, clientOptions, convoStore: false });
   registerTriageCommand(app, deps);
   registerActions(app, deps);
+  registerResolveModal(app, deps);
+  registerAppHome(app, deps);
   app.error(async (err) => {
     deps.logger.error('unhandled Bolt error', { err });
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { botEnvSchema } from '../config/env.js';
+import { botEnvSchema, hasSigningSecretOrAppToken, SIGNING_SECRET_ISSUE } from '../config/env.js';
 import type { LogLevel } from '../queue/json-logger.js';
 
 /** The bot's env schema: the shared one plus queue and Slack tuning, read once at start. */
@@ -17,14 +17,17 @@ export const botProcessEnvSchema = botEnvSchema.extend({
   /** How often missed results (a bot restart, a Slack outage) are looked for and posted. */
   TRIAGE_RECONCILE_S: z.coerce.number().int().min(1).default(60),
   TRIAGE_LISTEN_HOST: z.string().default('0.0.0.0'),
-});
+}).refine(hasSigningSecretOrAppToken, SIGNING_SECRET_ISSUE);
 export type BotProcessEnv = z.infer<typeof botProcessEnvSchema>;
 
 export interface BotConfig {
   botToken: string;
+  /** HTTP mode's request signature key; '' in Socket Mode, which has no public endpoint (the schema requires it otherwise). */
   signingSecret: string;
   /** Set: Socket Mode. Unset: the HTTP receiver on listenHost:port. */
   appToken?: string;
+  /** Bearer token the Alertmanager webhook must send (TRIAGE_ALERT_TOKEN); unset: the webhook is off. */
+  alertToken?: string;
   /** Must end with /api/ (web-api joins method names onto it). */
   slackApiUrl?: string;
   listenHost: string;
@@ -36,6 +39,8 @@ export interface BotConfig {
   jobAttempts: number;
   jobBackoffMs: number;
   updateIntervalMs: number;
+  /** A running step's status message is redrawn at least this often, even when its pipeline is silent (default 10 s). */
+  liveRefreshMs?: number;
   slackRetry: { retries: number; minTimeoutMs: number; maxTimeoutMs: number };
   slackTimeoutMs: number;
   groupCacheMs: number;
@@ -45,8 +50,9 @@ export interface BotConfig {
 export function botConfigFromEnv(env: BotProcessEnv): BotConfig {
   return {
     botToken: env.SLACK_BOT_TOKEN,
-    signingSecret: env.SLACK_SIGNING_SECRET,
+    signingSecret: env.SLACK_SIGNING_SECRET ?? '',
     ...(env.SLACK_APP_TOKEN ? { appToken: env.SLACK_APP_TOKEN } : {}),
+    ...(env.TRIAGE_ALERT_TOKEN ? { alertToken: env.TRIAGE_ALERT_TOKEN } : {}),
     ...(env.SLACK_API_URL ? { slackApiUrl: withApiSlash(env.SLACK_API_URL) } : {}),
     listenHost: env.TRIAGE_LISTEN_HOST,
     port: env.PORT,

@@ -28,7 +28,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     ops = await startOpsServer({ host: deps.config.listenHost, port: deps.config.port, registry: deps.metrics.registry, health: deps.health });
     port = ops.port;
   }
-  const results = new ResultPoster({ store: deps.store, poster: deps.poster, metrics: deps.metrics, logger: deps.logger, now: deps.now, updateIntervalMs: deps.config.updateIntervalMs });
+  const results = new ResultPoster({ store: deps.store, poster: deps.poster, roots: deps.roots, metrics: deps.metrics, logger: deps.logger, now: deps.now, updateIntervalMs: deps.config.updateIntervalMs, ...(deps.config.liveRefreshMs ? { liveRefreshMs: deps.config.liveRefreshMs } : {}) });
   const relay = new ResultRelay({
     hosts: gpuHosts(deps.registry),
     redisUrl: deps.config.redisUrl,
@@ -49,6 +49,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     async stop() {
       await slack.app.stop();
       await relay.close();
+      await deps.roots.drain();
       await ops?.close();
       await deps.producer.close();
       deps.redis.disconnect();

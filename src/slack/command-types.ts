@@ -3,6 +3,7 @@ import type { IncidentStore } from '../incident/store.js';
 import type { SlackMessage } from '../../templates/blocks.js';
 import type { AccessControl } from './access.js';
 import type { IncidentService } from './incident-service.js';
+import type { SlackPoster } from './poster.js';
 
 /** A parsed `/triage <sub> [args] [--flag value]`. */
 export interface Invocation {
@@ -21,12 +22,14 @@ export interface CommandDeps {
   store: IncidentStore;
   incidents: IncidentService;
   access: AccessControl;
+  /** Slack calls a command makes besides its answer (a file, a modal). */
+  poster: SlackPoster;
   now: () => Date;
   /** Every subcommand's usage line, for help and usage errors. */
   catalog: ReadonlyArray<{ name: string; usage: string; summary: string }>;
 }
 
-export type Outcome = 'ok' | 'started' | 'joined' | 'usage' | 'unknown-server' | 'not-found' | 'forbidden' | 'resolved' | 'error';
+export type Outcome = 'ok' | 'started' | 'joined' | 'usage' | 'unknown-server' | 'not-found' | 'forbidden' | 'resolved' | 'superseded' | 'error';
 
 export interface CommandResult {
   outcome: Outcome;

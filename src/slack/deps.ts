@@ -14,11 +14,14 @@ import { CATALOG, COMMANDS } from './commands.js';
 import { IncidentService } from './incident-service.js';
 import { createBotMetrics } from './metrics.js';
 import { SlackPoster } from './poster.js';
+import { RootMessages } from './root-messages.js';
 
 export interface BotDeps extends SlackAppDeps {
   registry: Registry;
   redis: Redis;
   producer: TriageProducer;
+  /** Each incident's channel message, redrawn in place. */
+  roots: RootMessages;
 }
 
 /**
@@ -43,12 +46,14 @@ export function buildBotDeps(config: BotConfig, registry: Registry, options: { l
   });
   const access = new AccessControl({ access: registry.access, groupMembers: (g) => poster.usergroupMembers(g), cacheMs: config.groupCacheMs, now: () => now().getTime() });
   const audit = new AuditLog({ redis, key: store.keys.audit, logger });
-  const incidents = new IncidentService({ store, producer, poster, metrics, logger, now, dedupeWindowMs: config.dedupeWindowMs });
+  const roots = new RootMessages({ store, poster, logger, intervalMs: config.updateIntervalMs });
+  const incidents = new IncidentService({ store, producer, poster, roots, metrics, logger, now, dedupeWindowMs: config.dedupeWindowMs });
   return {
     config,
     registry,
     redis,
     producer,
+    roots,
     store,
     incidents,
     access,

@@ -7,6 +7,10 @@ import type { BotMetrics } from './metrics.js';
 import { parseInvocation } from './parse.js';
 import type { SlackPoster } from './poster.js';
 import { ephemeral, failure } from './replies.js';
+import { echo } from '../../templates/sanitize.js';
+
+/** What the audit keeps of a command's text: a 1 MiB argument is cut, never stored whole. */
+const AUDIT_ARGS_MAX = 2000;
 
 export interface DispatchDeps extends CommandDeps {
   commands: readonly SlashCommand[];
@@ -56,7 +60,7 @@ function earlyAnswer(inv: Invocation, handler: SlashCommand | undefined, deps: D
   }
   if (!handler) {
     const names = deps.commands.map((c) => `\`${c.name}\``).join(', ');
-    return ephemeral(`Unknown subcommand \`${inv.sub.replace(/`/g, "'")}\`. Try one of ${names}, or \`/triage help\`.`, 'usage', { detail: `unknown subcommand ${inv.sub}` });
+    return ephemeral(`Unknown subcommand \`${echo(inv.sub, 40)}\`. Try one of ${names}, or \`/triage help\`.`, 'usage', { detail: `unknown subcommand ${inv.sub.slice(0, 100)}` });
   }
   return handler.check(inv, deps);
 }
@@ -67,9 +71,9 @@ function ackBody(result: CommandResult): { response_type: 'ephemeral' | 'in_chan
 }
 
 /** response_url first (works in DMs and private channels); chat.postEphemeral if it is spent or expired. */
-export async function answer(deps: Pick<DispatchDeps, 'poster' | 'logger'>, respond: RespondFn, inv: Pick<Invocation, 'user' | 'channel'>, reply: NonNullable<CommandResult['reply']>): Promise<void> {
+export async function answer(deps: Pick<DispatchDeps, 'poster' | 'logger'>, respond: RespondFn, inv: Pick<Invocation, 'user' | 'channel'>, reply: NonNullable<CommandResult['reply']>, replaceOriginal = false): Promise<void> {
   try {
-    await respond({ response_type: reply.visibility, text: reply.message.text, blocks: reply.message.blocks, replace_original: false });
+    await respond({ response_type: reply.visibility, text: reply.message.text, blocks: reply.message.blocks, replace_original: replaceOriginal });
   } catch (err) {
     deps.logger.warn('response_url failed; falling back to chat.postEphemeral', { err });
     if (reply.visibility === 'in_channel') await deps.poster.post(inv.channel, reply.message);
@@ -84,7 +88,7 @@ async function finish(deps: DispatchDeps, inv: Invocation, result: CommandResult
     command: inv.sub,
     user: inv.user,
     channel: inv.channel,
-    args: inv.text,
+    args: inv.text.length > AUDIT_ARGS_MAX ? `${inv.text.slice(0, AUDIT_ARGS_MAX)}… (${inv.text.length} characters)` : inv.text,
     outcome: result.outcome,
     ...(result.incidentId ? { incidentId: result.incidentId } : {}),
     ...(inv.retryNum !== undefined ? { retryNum: inv.retryNum } : {}),

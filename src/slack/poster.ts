@@ -50,6 +50,43 @@ export class SlackPoster {
     });
   }
 
+  /** chat.getPermalink: the thread link handoff shows (one call per incident, when it opens). */
+  permalink(channel: string, ts: string): Promise<SlackResult<string>> {
+    return this.call('chat.getPermalink', async () => {
+      const res = await this.client.chat.getPermalink({ channel, message_ts: ts });
+      return res.permalink ?? '';
+    });
+  }
+
+  /** views.open: a modal, answering a button press (its trigger_id lives 3 s). */
+  openView(triggerId: string, view: webApi.ViewsOpenArguments['view']): Promise<SlackResult<void>> {
+    return this.call('views.open', async () => {
+      await this.client.views.open({ trigger_id: triggerId, view });
+    });
+  }
+
+  /** views.publish: a user's App Home tab. */
+  publishHome(user: string, view: webApi.ViewsPublishArguments['view']): Promise<SlackResult<void>> {
+    return this.call('views.publish', async () => {
+      await this.client.views.publish({ user_id: user, view });
+    });
+  }
+
+  /** users.conversations: the channels a user is in (for incidents scoped to their channel), every page. */
+  userChannels(user: string): Promise<SlackResult<string[]>> {
+    return this.call('users.conversations', async () => {
+      const ids: string[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < 50; page++) {
+        const res = await this.client.users.conversations({ user, types: 'public_channel,private_channel', exclude_archived: true, limit: 200, ...(cursor ? { cursor } : {}) });
+        for (const c of res.channels ?? []) if (c.id) ids.push(c.id);
+        cursor = res.response_metadata?.next_cursor || undefined;
+        if (!cursor) break;
+      }
+      return ids;
+    });
+  }
+
   usergroupMembers(usergroup: string): Promise<SlackResult<string[]>> {
     return this.call('usergroups.users.list', async () => {
       const res = await this.client.usergroups.users.list({ usergroup });

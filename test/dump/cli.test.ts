@@ -37,12 +37,12 @@ describe('triage dump (built CLI, as a subprocess)', () => {
     expect(r.stderr).toMatch(/read 7 requests/);
   });
 
-  it('without --json, the summary is for people, on stderr', async () => {
+  it('without --json, the summary is the report, on stdout (`triage dump x > s.txt` keeps it); stderr stays quiet', async () => {
     const r = await triage(['dump', fx.file('crash_dump_p0.pkl')]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/strongest trigger candidates/);
-    expect(r.stderr).toContain('--api-key <redacted>');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/strongest trigger candidates/);
+    expect(r.stdout).toContain('--api-key <redacted>');
   });
 
   it('--out DIR writes dump-summary.json', async () => {

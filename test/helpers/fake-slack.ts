@@ -53,6 +53,8 @@ export interface FakeSlackOptions {
   botToken?: string;
   appToken?: string;
   groups?: Record<string, string[]>;
+  /** users.conversations: the channels each user is in. */
+  memberships?: Record<string, string[]>;
   /** Clock for response_url expiry (tests move it past 30 min). */
   now?: () => number;
 }
@@ -69,6 +71,10 @@ export class FakeSlack {
   readonly files: UploadedFile[] = [];
   readonly violations: string[] = [];
   readonly acks: number[] = [];
+  /** views.publish: each user's App Home, newest. */
+  readonly homes = new Map<string, { type?: string; blocks?: Array<Record<string, unknown>> }>();
+  /** views.open: modals opened, in order. */
+  readonly modals: Array<{ trigger_id: string; view: Record<string, unknown> }> = [];
   groups: Record<string, string[]>;
   private readonly faults = new Map<string, Fault[]>();
   private readonly responseUrls = new Map<string, { created: number; uses: number }>();
@@ -227,6 +233,34 @@ export class FakeSlack {
         }
         return { ok: true, files: list.map((f) => ({ id: f.id, title: f.title })) };
       }
+      case 'chat.getPermalink': {
+        const message = this.messages.find((m) => m.channel === args.channel && m.ts === args.message_ts);
+        return message ? { ok: true, channel: message.channel, permalink: `https://fake.slack.test/archives/${message.channel}/p${message.ts.replace('.', '')}` } : { ok: false, error: 'message_not_found' };
+      }
+      case 'views.open': {
+        const view = args.view as Record<string, unknown> | undefined;
+        const problems = blockProblems(view?.blocks, 100);
+        if (!args.trigger_id || !view || problems.length) {
+          this.violations.push(`views.open: ${problems.join('; ') || 'no trigger_id or view'}`);
+          return { ok: false, error: 'invalid_arguments' };
+        }
+        this.modals.push({ trigger_id: String(args.trigger_id), view });
+        return { ok: true, view: { id: `V${this.modals.length}` } };
+      }
+      case 'views.publish': {
+        const view = args.view as { type?: string; blocks?: Array<Record<string, unknown>> } | undefined;
+        const problems = blockProblems(view?.blocks, 100);
+        if (!args.user_id || view?.type !== 'home' || problems.length) {
+          this.violations.push(`views.publish: ${problems.join('; ') || 'no user_id or not a home view'}`);
+          return { ok: false, error: 'invalid_arguments' };
+        }
+        this.homes.set(String(args.user_id), view);
+        return { ok: true, view: { id: 'VHOME' } };
+      }
+      case 'users.conversations': {
+        const channels = this.options.memberships?.[String(args.user)] ?? [];
+        return { ok: true, channels: channels.map((id) => ({ id })), response_metadata: { next_cursor: '' } };
+      }
       case 'usergroups.users.list': {
         const users = this.groups[String(args.usergroup)];
         return users ? { ok: true, users } : { ok: false, error: 'no_such_subteam' };
@@ -282,17 +316,24 @@ export class FakeSlack {
   }
 }
 
-export function blockProblems(blocks: unknown): string[] {
+/** Messages take 50 blocks; modals and App Home views take 100. */
+export function blockProblems(blocks: unknown, maxBlocks = 50): string[] {
   if (blocks === undefined) return [];
   if (!Array.isArray(blocks)) return ['blocks is not an array'];
   const problems: string[] = [];
-  if (blocks.length > 50) problems.push(`${blocks.length} blocks (limit 50)`);
+  if (blocks.length > maxBlocks) problems.push(`${blocks.length} blocks (limit ${maxBlocks})`);
   for (const [i, block] of blocks.entries()) {
     const b = block as { type?: string; text?: { text?: string }; elements?: Array<{ text?: unknown }> };
     if (b.type === 'section' && (b.text?.text?.length ?? 0) > 3000) problems.push(`block ${i}: section text ${b.text?.text?.length} chars (limit 3000)`);
     if (b.type === 'header' && (b.text?.text?.length ?? 0) > 150) problems.push(`block ${i}: header text ${b.text?.text?.length} chars (limit 150)`);
     if (b.type === 'context' && (b.elements?.length ?? 0) > 10) problems.push(`block ${i}: ${b.elements?.length} context elements (limit 10)`);
     if (b.type === 'actions' && (b.elements?.length ?? 0) > 25) problems.push(`block ${i}: ${b.elements?.length} actions (limit 25)`);
+    for (const el of (b.type === 'actions' ? b.elements : undefined) ?? []) {
+      const e = el as { value?: string; confirm?: { title?: { text?: string }; text?: { text?: string }; confirm?: { text?: string }; deny?: { text?: string } } };
+      if ((e.value?.length ?? 0) > 2000) problems.push(`block ${i}: button value ${e.value?.length} chars (limit 2000)`);
+      const c = e.confirm;
+      if (c && ((c.title?.text?.length ?? 0) > 100 || (c.text?.text?.length ?? 0) > 300 || (c.confirm?.text?.length ?? 0) > 30 || (c.deny?.text?.length ?? 0) > 30)) problems.push(`block ${i}: confirm dialog over its limits (title 100, text 300, buttons 30)`);
+    }
   }
   return problems;
 }

@@ -58,7 +58,11 @@ describe('Redis restarts mid-job', () => {
 
     const summary = await h.fake.waitFor(() => h.fake.threadOf(incident.threadTs!).find((m) => m.blocks?.some((b) => (b as { block_id?: string }).block_id === 'triage.summary')), 'summary after the restart', 30_000);
     expect(summary.text).toMatch(/slow on prod-a/);
-    const record = await h.store.require(incident.id);
+    // The bot records summaryTs right after chat.postMessage returns: wait for that write, not just the message.
+    const record = await eventually(async () => {
+      const r = await h.store.require(incident.id);
+      return r.summaryTs ? r : undefined;
+    }, 'summaryTs recorded');
     expect(record).toMatchObject({ jobState: 'done', problemClass: 'slow', summaryTs: summary.ts });
     expect(record.steps.map((s) => s.state)).toEqual(['done', 'done', 'done']);
     const job = await h.deps.producer.getJob('gpu-1', incident.jobId!);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CliContext } from '../../src/cli/io.js';
+import { cliEnvSchema, credentialsFrom, loadEnv } from '../../src/config/env.js';
 import { main } from '../../src/cli/main.js';
 import { createReplayCommand, defaultOutDir, type LoadRequests } from '../../src/cli/replay.js';
 import type { ReplayRequest } from '../../src/replay/types.js';
@@ -11,14 +12,15 @@ import { req, useFakeSglang } from './fake-sglang.js';
 
 const fake = useFakeSglang(afterEach);
 
-function context(dir: string, over: Partial<CliContext> = {}) {
+function context(dir: string, over: Partial<CliContext> & { environment?: Record<string, string> } = {}) {
+  const { environment = {}, ...rest } = over;
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
   stdout.on('data', (c: Buffer) => (out += c.toString()));
   stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const ctx: CliContext = { stdout, stderr, env: {}, cwd: dir, signal: new AbortController().signal, interactive: false, ...over };
+  const ctx: CliContext = { stdout, stderr, env: loadEnv(cliEnvSchema, environment), credentials: credentialsFrom(environment), cwd: dir, signal: new AbortController().signal, interactive: false, ...rest };
   return { ctx, out: () => out, err: () => err };
 }
 
@@ -63,10 +65,10 @@ describe('triage replay (in-process, loader injected)', () => {
     await withTempDir(async (dir) => {
       const yaml = path.join(dir, 'servers.yaml');
       await writeFile(yaml, `servers:\n  prod-a:\n    url: http://127.0.0.1:9\n    host: gpu-1\n    replay:\n      url: ${s.url}\n      tokenEnv: PROD_A_TOKEN\n  prod-b:\n    url: ${s.url}\n    host: gpu-1\n`);
-      const refused = context(dir, { env: { TRIAGE_SERVERS: yaml } });
+      const refused = context(dir, { environment: { TRIAGE_SERVERS: yaml } });
       await expect(createReplayCommand({ loadRequests: loaderOf([req(1)]) })(['d', '--target', 'prod-b', '--out', dir], refused.ctx)).rejects.toThrow(/no clean replay target/);
       expect(s.received).toHaveLength(0);
-      const { ctx, out, err } = context(dir, { env: { TRIAGE_SERVERS: yaml, PROD_A_TOKEN: 'tok-abcdef123' } });
+      const { ctx, out, err } = context(dir, { environment: { TRIAGE_SERVERS: yaml, PROD_A_TOKEN: 'tok-abcdef123' } });
       const code = await createReplayCommand({ loadRequests: loaderOf([req(1)]) })(['d', '--target', 'prod-a', '--out', dir, '--json'], ctx);
       expect(code).toBe(0);
       expect(JSON.parse(out()).totals.outcomes.ok).toBe(1);
@@ -79,10 +81,10 @@ describe('triage replay (in-process, loader injected)', () => {
   it('without the token every request is rejected: exit 1, inconclusive, file still written', async () => {
     const s = await fake({ token: 'tok-abcdef123' });
     await withTempDir(async (dir) => {
-      const { ctx, err } = context(dir);
+      const { ctx, out } = context(dir);
       const code = await createReplayCommand({ loadRequests: loaderOf([req(1)]) })(['d', '--target', s.url, '--out', dir], ctx);
       expect(code).toBe(1);
-      expect(err()).toMatch(/inconclusive.*401/);
+      expect(out()).toMatch(/inconclusive.*401/);
       expect(JSON.parse(await readFile(path.join(dir, 'replay', 'replay.json'), 'utf8')).reproduced).toBe('inconclusive');
     });
   });

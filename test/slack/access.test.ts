@@ -3,11 +3,11 @@ import { AccessControl } from '../../src/slack/access.js';
 import { parseInvocation, unknownFlags } from '../../src/slack/parse.js';
 import type { SlackResult } from '../../src/slack/poster.js';
 
-function control(access: { channels?: string[]; intrusiveUsers?: string[]; intrusiveGroups?: string[] }, groups: Record<string, string[] | 'error'> = {}) {
+function control(access: { channels?: string[]; intrusiveUsers?: string[]; intrusiveGroups?: string[]; incidentScope?: 'channel' | 'workspace' }, groups: Record<string, string[] | 'error'> = {}) {
   let now = 0;
   const lookups: string[] = [];
   const ac = new AccessControl({
-    access: { channels: [], intrusiveUsers: [], intrusiveGroups: [], ...access },
+    access: { channels: [], intrusiveUsers: [], intrusiveGroups: [], incidentScope: 'channel', ...access },
     groupMembers: async (g): Promise<SlackResult<string[]>> => {
       lookups.push(g);
       await new Promise((r) => setTimeout(r, 5));

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryYaml, startHarness, type Harness } from '../helpers/bot-harness.js';
-import { postSlashCommand } from '../helpers/slack-requests.js';
+import { postButton, postSlashCommand } from '../helpers/slack-requests.js';
 import { eventually } from '../helpers/eventually.js';
+import { ACTIONS } from '../../templates/blocks.js';
+import { RUNNABLE_PIPELINES } from '../../src/pipelines/catalog.js';
+import { firstButton } from './lifecycle-requests.js';
 
 const ACCESS = `access:
   channels: [C0OPS, C0OPS2]
@@ -30,7 +33,7 @@ describe('/triage through the real Bolt HTTP receiver', () => {
     const res = await slash('help');
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ response_type: 'ephemeral' });
-    for (const sub of ['capture <server>', 'replay [incident] [--target <server>]', 'route [incident]', 'status [incident]', 'handoff']) expect(JSON.stringify(res.json?.blocks)).toContain(`/triage ${sub}`);
+    for (const sub of ['capture <server>', `run <${RUNNABLE_PIPELINES.join('|')}> <server>`, 'replay [incident] [--target <server>]', 'route [incident]', 'status [incident]', 'own [incident]', 'severity <sev1|sev2|sev3|sev4> [incident]', 'state <investigating|mitigated>', 'resolve [incident] <reason…>', 'handoff [--since 12h]']) expect(JSON.stringify(res.json?.blocks)).toContain(`/triage ${sub}`);
     expect(await lastAudit()).toMatchObject({ command: 'help', user: 'U0ALICE', channel: 'C0OPS', outcome: 'ok' });
   });
 
@@ -103,32 +106,51 @@ describe('/triage through the real Bolt HTTP receiver', () => {
 
     const missing = await slash('status inc-nope');
     const none = await h.fake.waitFor(() => h.fake.responses.find((r) => r.url === missing.responseUrl), 'missing answer');
-    expect(String(none.body.text)).toContain('No incident `inc-nope`');
+    expect(String(none.body.text)).toContain('No incident `inc-nope` in this channel');
   });
 
-  it('handoff lists every open incident in the channel', async () => {
+  it('handoff lists every open incident of this channel, and none of another', async () => {
     const open = await h.store.listActive();
-    expect(open.length).toBeGreaterThan(0);
-    const res = await slash('handoff');
+    const here = open.filter((i) => i.channel === 'C0OPS2');
+    expect(here.length).toBeGreaterThan(0);
+    await slash('capture prod-a', { channel_id: 'C0OPS' });
+    const elsewhere = await eventually(async () => (await h.store.newestInChannel('C0OPS')) ?? undefined, 'an incident in C0OPS');
+    const res = await slash('handoff', { channel_id: 'C0OPS2' });
     const answer = await h.fake.waitFor(() => h.fake.responses.find((r) => r.url === res.responseUrl), 'handoff answer');
     expect(answer.body.response_type).toBe('in_channel');
-    for (const incident of open) expect(JSON.stringify(answer.body.blocks)).toContain(incident.id);
+    for (const incident of here) expect(JSON.stringify(answer.body.blocks)).toContain(incident.id);
+    expect(JSON.stringify(answer.body.blocks)).not.toContain(elsewhere.id);
   });
 
   it('replay is intrusive: refused for others, allowed for listed users and group members (group looked up once)', async () => {
     const refused = await slash('replay', { channel_id: 'C0OPS2', user_id: 'U0ALICE' });
     const no = await h.fake.waitFor(() => h.fake.responses.find((r) => r.url === refused.responseUrl), 'refusal');
     expect(String(no.body.text)).toContain('Replay is intrusive');
-    expect(await lastAudit()).toMatchObject({ command: 'replay', user: 'U0ALICE', outcome: 'forbidden' });
+    // Other commands' audit entries may land in between: find this one among the newest.
+    await eventually(async () => (await h.deps.audit.recent(5)).find((a) => a.command === 'replay' && a.user === 'U0ALICE' && a.outcome === 'forbidden'), 'the refusal audited');
+
+    expect(String(no.body.text)).toContain('Who may: <@U0ROOT>, members of <!subteam^S0ONCALL>');
 
     const lookups = h.fake.callsOf('usergroups.users.list').length;
     const bob = await slash('replay', { channel_id: 'C0OPS2', user_id: 'U0BOB' });
-    const yes = await h.fake.waitFor(() => h.fake.responses.find((r) => r.url === bob.responseUrl), 'replay queued');
+    const prompt = await h.fake.waitFor(() => h.fake.responses.find((r) => r.url === bob.responseUrl), 'replay confirm prompt');
+    const confirm = firstButton(prompt.body);
+    expect(confirm?.action_id).toBe(ACTIONS.confirmRun);
+    expect(confirm?.confirm).toMatchObject({ title: { text: 'Start replay?' } });
+    const incident = (await h.store.newestInChannel('C0OPS2'))!;
+    expect((await h.store.require(incident.id)).pipeline).not.toBe('replay');
+
+    const pressed = await postButton(h.botUrl, h.fake, { actionId: ACTIONS.confirmRun, value: confirm!.value, user: 'U0BOB', channel: 'C0OPS2' });
+    const yes = await h.fake.waitFor(() => h.fake.responses.find((r) => r.url === pressed.responseUrl), 'replay queued');
     expect(String(yes.body.text)).toMatch(/Queued replay of `inc-/);
-    const again = await slash('replay', { channel_id: 'C0OPS2', user_id: 'U0BOB' });
+    const again = await postButton(h.botUrl, h.fake, { actionId: ACTIONS.confirmRun, value: confirm!.value, user: 'U0BOB', channel: 'C0OPS2' });
     const joined = await h.fake.waitFor(() => h.fake.responses.find((r) => r.url === again.responseUrl), 'replay joined');
     expect(String(joined.body.text)).toContain('already running');
     expect(h.fake.callsOf('usergroups.users.list').length - lookups).toBeLessThanOrEqual(1);
+
+    const stolen = await postButton(h.botUrl, h.fake, { actionId: ACTIONS.confirmRun, value: confirm!.value, user: 'U0ALICE', channel: 'C0OPS2' });
+    const refusedPress = await h.fake.waitFor(() => h.fake.responses.find((r) => r.url === stolen.responseUrl), 'confirm pressed by someone else');
+    expect(String(refusedPress.body.text)).toMatch(/replay is intrusive and you may not/i);
 
     const root = await slash('route', { channel_id: 'C0OPS2', user_id: 'U0ROOT' });
     const routed = await h.fake.waitFor(() => h.fake.responses.find((r) => r.url === root.responseUrl), 'route queued');

@@ -50,7 +50,7 @@ describe('the HTTP receiver: request signatures, /healthz and /metrics', () => {
     try {
       await postSlashCommand(h.botUrl, h.fake, { text: 'status inc-none', response_url: responseUrl, user_id: 'U0CAROL' });
       const fallback = await h.fake.waitFor(() => h.fake.ephemerals.find((e) => e.user === 'U0CAROL'), 'chat.postEphemeral');
-      expect(fallback).toMatchObject({ channel: 'C0OPS', text: 'No incident `inc-none`.' });
+      expect(fallback).toMatchObject({ channel: 'C0OPS', text: 'No incident `inc-none` in this channel.' });
       expect(h.fake.violations).toEqual(['response_url used after 30 minutes']);
     } finally {
       slackClock -= 31 * 60_000;

@@ -6,8 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BUNDLE_ENDPOINTS, resolveCaptureTimeouts, type EndpointSpec } from '../../sglang/endpoints.js';
 import { captureAgent, DEFAULT_MAX_BODY_BYTES, probe, type ProbeOutcome } from '../../sglang/probe.js';
 import { redactConfigString, redactText, redactValue } from '../../sglang/redact.js';
+import { writeFileAtomic } from '../../fsutil/atomic-write.js';
 import { WINDOW_METRICS_FILE } from './read.js';
-import { writeFileReplacing } from './write.js';
 
 export interface CaptureOptions {
   baseUrl: string;
@@ -201,7 +201,7 @@ async function writeBundleFiles(result: CaptureResult, options: CaptureOptions):
     await mkdir(dir, { recursive: true });
     // One endpoint that cannot be written (a hostile body) is one error file, never a lost bundle.
     await Promise.all(result.endpoints.map((e) => writeEndpointFile(dir, e).catch((err: unknown) => writeUnwritable(dir, e, err))));
-    if (result.window?.outcome.kind === 'ok') await writeFileReplacing(path.join(dir, WINDOW_METRICS_FILE), redactText(result.window.outcome.body));
+    if (result.window?.outcome.kind === 'ok') await writeFileAtomic(path.join(dir, WINDOW_METRICS_FILE), redactText(result.window.outcome.body));
     const metadata = {
       artifact_type: 'incident_bundle',
       base_url: result.baseUrl,
@@ -235,7 +235,7 @@ async function writeBundleFiles(result: CaptureResult, options: CaptureOptions):
           }
         : {}),
     };
-    await writeFileReplacing(path.join(dir, 'metadata.json'), `${JSON.stringify(metadata, null, 2)}\n`);
+    await writeFileAtomic(path.join(dir, 'metadata.json'), `${JSON.stringify(metadata, null, 2)}\n`);
   } catch (err) {
     throw new TriageError('E_IO', `cannot write bundle to ${dir}: ${(err as Error).message}`, { cause: err });
   }
@@ -245,9 +245,9 @@ async function writeEndpointFile(dir: string, e: EndpointResult): Promise<void> 
   const { spec, outcome } = e;
   if (spec.format === 'text') {
     if (outcome.kind === 'ok') {
-      await writeFileReplacing(path.join(dir, spec.file), redactText(outcome.body));
+      await writeFileAtomic(path.join(dir, spec.file), redactText(outcome.body));
     } else {
-      await writeFileReplacing(path.join(dir, `${spec.file}.error.json`), `${JSON.stringify(failureRecord(e), null, 2)}\n`);
+      await writeFileAtomic(path.join(dir, `${spec.file}.error.json`), `${JSON.stringify(failureRecord(e), null, 2)}\n`);
     }
     return;
   }
@@ -255,13 +255,13 @@ async function writeEndpointFile(dir: string, e: EndpointResult): Promise<void> 
     outcome.kind === 'ok'
       ? { ok: true, status: outcome.status, path: e.path, json: redactJsonBody(outcome.json !== undefined ? outcome.json : JSON.parse(outcome.body)) }
       : failureRecord(e);
-  await writeFileReplacing(path.join(dir, spec.file), `${JSON.stringify(record, null, 2)}\n`);
+  await writeFileAtomic(path.join(dir, spec.file), `${JSON.stringify(record, null, 2)}\n`);
 }
 
 async function writeUnwritable(dir: string, e: EndpointResult, err: unknown): Promise<void> {
   const file = e.spec.format === 'text' ? `${e.spec.file}.error.json` : e.spec.file;
   const record = { ok: false, status: statusOf(e.outcome), path: e.path, error: `BadBody: the response could not be written: ${redactText((err as Error).message ?? String(err)).slice(0, 500)}`, outcome: 'bad-body', elapsed_ms: e.outcome.elapsedMs };
-  await writeFileReplacing(path.join(dir, file), `${JSON.stringify(record, null, 2)}\n`);
+  await writeFileAtomic(path.join(dir, file), `${JSON.stringify(record, null, 2)}\n`);
 }
 
 function failureRecord(e: EndpointResult) {

@@ -1,10 +1,11 @@
-import { copyFile, mkdir, open, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { collectNvidiaSmi, collectRankEvidence, coredumpPipePath, inspectCoredump, type RankTarget, type ToolOutcome } from './index.js';
 import type { RankEvidenceMode } from './rank-evidence.js';
 import { summarizeInput } from '../dump/index.js';
+import { writeFileAtomic } from '../../fsutil/atomic-write.js';
 import type { IncidentPaths } from '../../incident/layout.js';
 import { redactText } from '../../sglang/redact.js';
 
@@ -44,7 +45,7 @@ export async function collectServerLog(logFile: string | undefined, paths: Incid
   if (start > 0) text = text.slice(text.indexOf('\n') + 1);
   await mkdir(paths.logs, { recursive: true });
   const out = path.join(paths.logs, `server-tail.${path.basename(logFile)}`);
-  await writeFile(out, redactText(text));
+  await writeFileAtomic(out, redactText(text));
   return { file: out, crashDumpsNamed: [...text.matchAll(DUMP_LINE)].map((m) => m[1]!) };
 }
 
@@ -71,7 +72,7 @@ export async function summariseDumpsInto(paths: IncidentPaths, signal: AbortSign
   const pkl = (await readdir(paths.dumps).catch(() => [] as string[])).filter((f) => f.endsWith('.pkl'));
   if (pkl.length === 0) return null;
   const summary = await summarizeInput(paths.dumps, { signal });
-  await writeFile(paths.dumpSummary, `${JSON.stringify(summary, null, 2)}\n`);
+  await writeFileAtomic(paths.dumpSummary, `${JSON.stringify(summary, null, 2)}\n`);
   const requests = summary.requests.length;
   const unfinished = summary.requests.filter((r) => r.unfinished).length;
   return { requests, unfinished };
@@ -137,7 +138,7 @@ export async function collectHangEvidence(
     }
   }
   await mkdir(paths.stacks, { recursive: true });
-  await writeFile(path.join(paths.stacks, 'collection.json'), `${JSON.stringify({ mode, pids, gpu, ranks, cores }, null, 2)}\n`).catch(() => undefined);
+  await writeFileAtomic(path.join(paths.stacks, 'collection.json'), `${JSON.stringify({ mode, pids, gpu, ranks, cores }, null, 2)}\n`).catch(() => undefined);
   return { pids, gpu, ranks, cores, mode };
 }
 

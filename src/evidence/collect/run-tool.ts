@@ -1,7 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { TriageError, throwIfAborted } from '../../errors.js';
+import { writeFileAtomic } from '../../fsutil/atomic-write.js';
 
 /**
  * Runs one GPU tool (cuda-gdb, py-spy, nvidia-smi, compute-sanitizer) with a deadline and the caller's
@@ -89,7 +90,7 @@ export async function runTool(o: RunToolOptions): Promise<ToolOutcome> {
 async function writeOutput(file: string, text: string): Promise<void> {
   try {
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, text);
+    await writeFileAtomic(file, text);
   } catch (err) {
     throw new TriageError('E_IO', `cannot write ${file}`, { cause: err });
   }

@@ -1,9 +1,10 @@
-import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { findCoredumps } from '../../evidence/collect/coredump-find.js';
 import { inspectCoredump } from '../../evidence/collect/index.js';
 import { redactText } from '../../sglang/redact.js';
 import { MINUTE, type RunContext, type Stage } from '../context.js';
+import { writeFileAtomic } from '../../fsutil/atomic-write.js';
 
 const DUMP_LINE = /Dumped \d+ finished and \d+ unfinished requests before crash to (\S+\.pkl)/g;
 /** SGLang waits up to SGLANG_CUDA_COREDUMP_BEFORE_CRASH_WAIT_SECS (60 s) for coredumps before exiting. */
@@ -28,7 +29,7 @@ export const crashAftermathStage: Stage = {
     await Promise.race([target.exited, new Promise((r) => setTimeout(r, EXIT_WAIT_MS).unref()), new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
     const exit = target.exit();
     const logText = await readFile(target.logFile, 'utf8').catch(() => '');
-    await writeFile(target.logFile, redactText(logText));
+    await writeFileAtomic(target.logFile, redactText(logText));
     const parts = [`target ${exit ? (exit.signal ?? `exit ${exit.code}`) : 'still running'}`, `log ${path.relative(ctx.paths.root, target.logFile)} (${logText.split('\n').length} lines)`];
 
     const dumps = await collectTargetCrashDumps(ctx, logText, target.plan.crashDumpFolder, target.startedAt.getTime());

@@ -1,10 +1,11 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { request } from 'undici';
 import { resolveToken } from '../../config/servers.js';
 import { loadReplayRequests } from '../../evidence/dump/load.js';
 import { MINUTE, type RunContext, type Stage } from '../context.js';
 import { replayOnce, targetBaseUrl } from './replay.js';
+import { writeFileAtomic } from '../../fsutil/atomic-write.js';
 
 /** Signals of the bundle summary that mean requests wait for admission, not for compute. */
 const QUEUE_SIGNALS = new Set(['queue-time-dominates', 'queue-buildup']);
@@ -44,7 +45,7 @@ export const profileStage: Stage = {
     const verdict = await slowVerdict(ctx);
     const profiles = path.join(ctx.paths.root, 'profiles');
     await mkdir(profiles, { recursive: true });
-    await writeFile(path.join(profiles, 'decision.json'), `${JSON.stringify({ verdict: verdict.kind, why: verdict.why }, null, 2)}\n`);
+    await writeFileAtomic(path.join(profiles, 'decision.json'), `${JSON.stringify({ verdict: verdict.kind, why: verdict.why }, null, 2)}\n`);
     if (verdict.kind !== 'compute') return `not profiled: ${verdict.why}`;
 
     const url = targetBaseUrl(ctx);

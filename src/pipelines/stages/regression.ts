@@ -1,9 +1,10 @@
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { shellQuote } from '../../util/shell-quote.js';
 import { MINUTE, type RunContext, type Stage } from '../context.js';
 import { requestTimeoutS } from './replay.js';
+import { writeFileAtomic } from '../../fsutil/atomic-write.js';
 
 /**
  * regression: known-good and known-bad builds → a replay-backed harness for `git bisect run`, and the
@@ -28,7 +29,7 @@ export const bisectHarnessStage: Stage = {
     const dir = path.join(ctx.paths.root, 'bisect');
     await mkdir(dir, { recursive: true });
     const harness = path.join(dir, 'harness.sh');
-    await writeFile(harness, harnessScript(ctx));
+    await writeFileAtomic(harness, harnessScript(ctx));
     await chmod(harness, 0o755);
     const commands = [`git bisect start ${shellQuote(bad)} ${shellQuote(good)}`, `git bisect run ${shellQuote(harness)}`, 'git bisect log', 'git bisect reset'];
     const plan: Record<string, unknown> = { artifact_type: BISECT_PLAN_ARTIFACT, good, bad, harness, commands, ran: false };
@@ -38,12 +39,12 @@ export const bisectHarnessStage: Stage = {
       const start = await execa('git', ['bisect', 'start', bad, good], { cwd, reject: false, cancelSignal: signal, all: true });
       const bisect = start.exitCode === 0 ? await execa('git', ['bisect', 'run', harness], { cwd, reject: false, cancelSignal: signal, all: true }) : start;
       const text = `${start.all ?? ''}\n${bisect === start ? '' : (bisect.all ?? '')}`;
-      await writeFile(log, text);
+      await writeFileAtomic(log, text);
       await execa('git', ['bisect', 'reset'], { cwd, reject: false });
       const first = /^([0-9a-f]{7,40}) is the first bad commit/m.exec(text)?.[1] ?? null;
       Object.assign(plan, { ran: true, exitCode: bisect.exitCode ?? null, firstBadCommit: first, log });
     }
-    await writeFile(path.join(dir, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
+    await writeFileAtomic(path.join(dir, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
     return run ? `bisect ran: first bad commit ${String(plan.firstBadCommit ?? 'not found')} (bisect/bisect.log)` : `bisect/harness.sh written; run: ${commands.slice(0, 2).join(' && ')}`;
   },
 };
@@ -60,7 +61,7 @@ export const versionDiffStage: Stage = {
     await mkdir(dir, { recursive: true });
     const diff = good && bad ? diffObjects(good, bad) : [];
     const versions = VERSION_KEYS.map((key) => ({ key, good: pick(good, key), bad: pick(bad, key) }));
-    await writeFile(
+    await writeFileAtomic(
       path.join(dir, 'version-diff.json'),
       `${JSON.stringify({ artifact_type: 'triage_version_diff', goodBaseline: goodDir, badBaseline: ctx.paths.baseline, versions, serverInfoDiff: diff.slice(0, 200) }, null, 2)}\n`,
     );

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { request } from 'undici';
 import { resolveToken } from '../../config/servers.js';
@@ -10,6 +10,7 @@ import { tokenFor } from '../capture-step.js';
 import { MINUTE, type RunContext, type Stage } from '../context.js';
 import { previousBaseline } from './regression.js';
 import { requestTimeoutS, targetBaseUrl } from './replay.js';
+import { writeFileAtomic } from '../../fsutil/atomic-write.js';
 
 /**
  * wrong output: first the identity of what serves (model, weights, template, parsers, quantisation,
@@ -41,7 +42,7 @@ export const identityStage: Stage = {
   async run(ctx) {
     const diff = await identityDiff(ctx);
     await mkdir(compareDir(ctx), { recursive: true });
-    await writeFile(path.join(compareDir(ctx), 'identity.json'), `${JSON.stringify(diff, null, 2)}\n`);
+    await writeFileAtomic(path.join(compareDir(ctx), 'identity.json'), `${JSON.stringify(diff, null, 2)}\n`);
     if (!diff.compared) return 'no earlier baseline of this server to compare identity with';
     return diff.changed.length ? `identity changed: ${diff.changed.map((c) => c.field).join(', ')}` : `identity unchanged since ${diff.baseline}`;
   },
@@ -86,7 +87,7 @@ export const greedyCompareStage: Stage = {
       differingGreedy: differing.filter((r) => r.greedyRecorded).length,
       results,
     };
-    await writeFile(path.join(compareDir(ctx), 'outputs.json'), `${JSON.stringify(doc, null, 2)}\n`);
+    await writeFileAtomic(path.join(compareDir(ctx), 'outputs.json'), `${JSON.stringify(doc, null, 2)}\n`);
     return `${doc.compared} compared: ${doc.identical} identical, ${doc.differing} differ (${doc.differingGreedy} of them recorded greedily)`;
   },
 };

@@ -1,15 +1,16 @@
 import { ACTIONS } from '../../../templates/blocks.js';
-import { ephemeral } from '../replies.js';
+import { gate } from '../replies.js';
 import { startedReply } from '../start-reply.js';
-import type { ButtonAction } from './types.js';
+import { incidentOf, type ButtonAction } from './types.js';
 
-/** "Replay": the same as `/triage replay <incident>`, intrusive, so access-checked. */
+/** "Replay" (behind a confirm dialog): the same as `/triage replay <incident>`, intrusive, so gated. */
 export const replayAction: ButtonAction = {
   name: 'replay',
   actionId: ACTIONS.replay,
-  async run({ incident, user, channel }, deps) {
-    const decision = await deps.access.mayRunIntrusive(user);
-    if (!decision.allowed) return ephemeral(`:no_entry: Replay is intrusive and you may not start it: ${decision.reason}.`, 'forbidden', { detail: decision.reason, incidentId: incident.id });
-    return startedReply(await deps.incidents.runOn(incident, 'replay', { user, channel }), 'replay');
+  async run(ctx, deps) {
+    const incident = incidentOf(ctx);
+    const refused = await gate(deps, ctx.user, 'Replay is intrusive', incident.id);
+    if (refused) return refused;
+    return startedReply(await deps.incidents.runOn(incident, 'replay', { user: ctx.user, channel: ctx.channel }), 'replay');
   },
 };

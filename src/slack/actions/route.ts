@@ -1,12 +1,12 @@
 import { ACTIONS } from '../../../templates/blocks.js';
 import { startedReply } from '../start-reply.js';
-import type { ButtonAction } from './types.js';
+import { incidentOf, type ButtonAction } from './types.js';
 
 /** "Route again": re-classify the incident folder (read-only). */
 export const routeAction: ButtonAction = {
   name: 'route',
   actionId: ACTIONS.route,
-  async run({ incident, user, channel }, deps) {
-    return startedReply(await deps.incidents.runOn(incident, 'route', { user, channel }), 'route');
+  async run(ctx, deps) {
+    return startedReply(await deps.incidents.runOn(incidentOf(ctx), 'route', { user: ctx.user, channel: ctx.channel }), 'route');
   },
 };
