@@ -10,7 +10,7 @@ if (!file) throw new Error('usage: pickle-worker.ts FILE summary|replay REPEATS'
 const signal = new AbortController().signal;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
-/** What one run keeps: the summary (summary mode) or every /generate body (replay mode). */
+/** What one run keeps: the summary (summary mode) or the replay requests, bodies not yet built (replay mode). */
 async function once(): Promise<{ requests: number; unfinished: number }> {
   if (mode === 'replay') {
     const { requests } = await loadReplayRequests(file!, { signal });
@@ -24,18 +24,23 @@ gc();
 const rssBefore = process.memoryUsage().rss;
 const heapBefore = process.memoryUsage().heapUsed;
 const times: number[] = [];
+const cpuTimes: number[] = [];
 let counts = { requests: 0, unfinished: 0 };
 let heapAfterFirst = 0;
 for (let i = 0; i < Number(repeatsArg); i++) {
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   counts = await once();
   times.push((performance.now() - started) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  cpuTimes.push((cpu.user + cpu.system) / 1e6);
   if (i === 0) heapAfterFirst = process.memoryUsage().heapUsed;
   gc();
 }
 process.stdout.write(
   `${JSON.stringify({
     times,
+    cpuTimes,
     ...counts,
     // maxRSS covers every run, but each run's result is dropped (and collected) before the next.
     peakRssGrowthBytes: process.resourceUsage().maxRSS * 1024 - rssBefore,

@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TriageError } from '../errors.js';
+import { streamWriter, writeSummaryFile, writeSummaryJson } from '../evidence/dump/json-out.js';
 import { renderDumpSummary } from '../evidence/dump/render.js';
 import { summarizeInput } from '../evidence/dump/summary.js';
 import { parseCommandArgs } from './args.js';
-import { EXIT, print, say, writeJson, type Subcommand } from './io.js';
-import { writeFileAtomic } from '../fsutil/atomic-write.js';
+import { EXIT, print, say, type Subcommand } from './io.js';
 
 const USAGE = 'triage dump <file|folder> [--json] [--out DIR]';
 
@@ -33,13 +33,15 @@ export const dumpCommand: Subcommand = async (argv, ctx) => {
     const dir = path.resolve(ctx.cwd, values.out);
     try {
       await mkdir(dir, { recursive: true });
-      await writeFileAtomic(path.join(dir, 'dump-summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+      // Streamed into a new temporary file renamed over the old one (a link is replaced, never followed).
+      await writeSummaryFile(summary, path.join(dir, 'dump-summary.json'));
     } catch (err) {
       throw new TriageError('E_IO', `cannot write ${path.join(dir, 'dump-summary.json')}: ${(err as Error).message}`, { cause: err });
     }
   }
   if (values.json) {
-    writeJson(ctx, summary);
+    // Streamed: the document can be tens of MB (see MAX_SUMMARY_ROWS), never one string.
+    await writeSummaryJson(summary, streamWriter(ctx.stdout));
     say(ctx, `read ${summary.counts.requests} requests from ${summary.files.length} file(s); ${summary.counts.unfinished} unfinished`);
   } else {
     print(ctx, renderDumpSummary(summary, { cwd: ctx.cwd }));

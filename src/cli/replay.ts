@@ -40,7 +40,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-export type LoadRequests = (input: string, opts: { signal: AbortSignal }) => Promise<{ requests: ReplayRequest[]; files: string[] }>;
+export type LoadRequests = (input: string, opts: { signal: AbortSignal }) => Promise<{ requests: ReplayRequest[]; files: string[]; skipped?: number; notes?: string[] }>;
 
 export interface ReplayCommandDeps {
   /** Default: `loadReplayRequests` from src/evidence/dump/load.ts, imported when first needed. */
@@ -83,8 +83,10 @@ export function defaultOutDir(input: string, cwd: string, now: Date): string {
   return path.join(cwd, newIncidentId('replay', now));
 }
 
-function progressLine(p: ReplayProgress): string {
-  return `replay +${(p.elapsedMs / 1000).toFixed(1)}s: sent ${p.sent}/${p.planned}, in flight ${p.inFlight}, done ${p.done}, failed ${p.failed}`;
+export function progressLine(p: ReplayProgress): string {
+  const oldest = p.inFlight ? `, oldest in flight ${(p.oldestInFlightMs / 1000).toFixed(1)}s (idx ${p.oldestInFlightIdx})` : '';
+  const why = p.stopReason ? ` (${p.stopReason})` : '';
+  return `replay ${p.phase}${why} +${(p.elapsedMs / 1000).toFixed(1)}s: sent ${p.sent}/${p.total}, in flight ${p.inFlight}, done ${p.done}, failed ${p.failed}${oldest}`;
 }
 
 export function createReplayCommand(deps: ReplayCommandDeps = {}): Subcommand {
@@ -101,17 +103,23 @@ export function createReplayCommand(deps: ReplayCommandDeps = {}): Subcommand {
     const target = await resolveTarget(values.target, values, ctx);
 
     const load = deps.loadRequests ?? (await defaultLoader());
-    const { requests, files } = await load(path.resolve(ctx.cwd, input), { signal: ctx.signal });
-    if (!requests.length) throw new TriageError('E_NOT_FOUND', `no replayable requests in ${input}`);
+    const loaded = await load(path.resolve(ctx.cwd, input), { signal: ctx.signal });
+    const { requests, files } = loaded;
+    for (const note of loaded.notes ?? []) say(ctx, note);
+    if (!requests.length) throw new TriageError('E_NOT_FOUND', `no replayable requests in ${input}${loaded.skipped ? ` (${loaded.skipped} malformed record(s) skipped)` : ''}`);
     const outDir = values.out ? path.resolve(ctx.cwd, values.out) : defaultOutDir(input, ctx.cwd, new Date());
     say(ctx, `replaying ${requests.length} request(s) from ${files.length} file(s) on ${target.label} (parallel ${parallel}, speed ${speed}${values['ignore-eos'] ? ', ignore-eos' : ''}${target.token ? ', with token' : ''})`);
 
     let redraw = false;
     const onProgress = (p: ReplayProgress) => {
-      if (ctx.interactive) {
+      if (ctx.interactive && p.phase !== 'finished') {
         ctx.stderr.write(`\r${progressLine(p)}\x1b[K`);
         redraw = true;
-      } else say(ctx, progressLine(p));
+        return;
+      }
+      if (redraw) ctx.stderr.write('\n');
+      redraw = false;
+      say(ctx, progressLine(p));
     };
     const run = await runReplay(
       requests,
@@ -130,11 +138,12 @@ export function createReplayCommand(deps: ReplayCommandDeps = {}): Subcommand {
         signal: ctx.signal,
         onProgress,
         ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
-        ...(deps.progressIntervalMs !== undefined ? { progressIntervalMs: deps.progressIntervalMs } : {}),
+        // A redrawn line can tick every second; printed lines (a log, CI) every 5 s, and on each change of phase.
+        progressIntervalMs: deps.progressIntervalMs ?? (ctx.interactive ? 1000 : 5000),
       },
     );
     if (redraw) ctx.stderr.write('\n');
-    const doc = buildDocument(run, { source: path.resolve(ctx.cwd, input), files });
+    const doc = buildDocument(run, { source: path.resolve(ctx.cwd, input), files, ...(loaded.skipped ? { skipped: loaded.skipped } : {}) });
     const file = await writeReplayJson(outDir, doc);
     // The verdict is the report: stdout, unless --json keeps stdout to the one document.
     if (values.json) {

@@ -5,7 +5,7 @@
  * the engine stops sending, records why, and returns normally.
  */
 import { Pool, type Dispatcher } from 'undici';
-import { TriageError } from '../errors.js';
+import { describeError, TriageError } from '../errors.js';
 import { markServerDied, type Outcome, type StopReason } from './outcome.js';
 import { sendOne, type Measured, type SendTarget } from './request.js';
 import { planOffsets, realClock, Scheduler, selectRequests, type Clock, type StartTiming } from './schedule.js';
@@ -38,13 +38,36 @@ export interface ReplayOptions {
   stopWhenTargetGone?: boolean;
 }
 
+/**
+ * Where a replay stands: `sending` (requests still to start), `draining` (all started, some in
+ * flight), `stopping` (stopped early: Ctrl-C, target hung or died; in-flight ones being cut),
+ * `finished` (every request settled; the last report).
+ */
+export type ReplayPhase = 'sending' | 'draining' | 'stopping' | 'finished';
+
 export interface ReplayProgress {
+  phase: ReplayPhase;
   elapsedMs: number;
+  /** Requests selected for this replay (after --req-start / --req-number). */
+  total: number;
+  /** Same as total (kept for older callers). */
   planned: number;
   sent: number;
   inFlight: number;
+  /** Settled, whatever the outcome (done − failed answered ok). */
   done: number;
   failed: number;
+  /** Age of the oldest request still in flight, ms (0 when none): a hang shows as this growing. */
+  oldestInFlightMs: number;
+  /** Dump index (ReplayRequest.index) of that request, null when none. */
+  oldestInFlightIdx: number | null;
+  /** Why sending stopped, once it has. */
+  stopReason: StopReason | null;
+}
+
+/** The counters of a progress report, for StepProgress.counters (src/contracts/progress.ts). */
+export function progressCounters(p: ReplayProgress): Record<string, number> {
+  return { sent: p.sent, done: p.done, failed: p.failed, inFlight: p.inFlight, total: p.total, oldestInFlightMs: Math.round(p.oldestInFlightMs) };
 }
 
 export interface ReplayDeps {
@@ -52,6 +75,10 @@ export interface ReplayDeps {
   /** undici dispatcher; default: one Pool for the target origin with `parallel` connections. */
   dispatcher?: Dispatcher;
   clock?: Clock;
+  /**
+   * Called every `progressIntervalMs` (default 1000) while the replay runs, on every change of
+   * phase, and once at the end (phase 'finished'). Must not throw (a throw is ignored).
+   */
   onProgress?: (p: ReplayProgress) => void;
   progressIntervalMs?: number;
   /** Scheduler polling window (see Scheduler); default DEFAULT_SPIN_MS. */
@@ -160,9 +187,14 @@ export function generateUrl(target: string): URL {
   return url;
 }
 
+/** A fresh copy of the request's body (built now when the request carries a builder). */
+export function bodyOf(req: ReplayRequest): Record<string, unknown> {
+  return typeof req.body === 'function' ? req.body() : structuredClone(req.body);
+}
+
 /** The JSON body to send: the recorded one, with the recorded stream flag and --ignore-eos applied. */
 export function prepareBody(req: ReplayRequest, ignoreEos: boolean): Record<string, unknown> {
-  const body = structuredClone(req.body);
+  const body = bodyOf(req);
   body.stream = req.stream;
   if (ignoreEos) {
     const apply = (sp: unknown): Record<string, unknown> => {
@@ -193,7 +225,6 @@ export async function runReplay(input: readonly ReplayRequest[], options: Replay
   const url = generateUrl(options.target);
   const requests = selectRequests(input, { reqStart: opts.reqStart, ...(opts.reqNumber !== null ? { reqNumber: opts.reqNumber } : {}) });
   const plan = planOffsets(requests, opts.speed);
-  const bodies = requests.map((r) => JSON.stringify(prepareBody(r, opts.ignoreEos)));
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
 
@@ -214,6 +245,8 @@ export async function runReplay(input: readonly ReplayRequest[], options: Replay
   const dispatcher = deps.dispatcher ?? ownDispatcher!;
 
   const inFlight = new Set<AbortController>();
+  /** Start time of each request in flight, by plan position; insertion order is start order. */
+  const startedAt = new Map<number, number>();
   let abortReason: StopReason | null = null;
   const results: Array<RequestResult | undefined> = new Array(requests.length);
   const answered: number[] = [];
@@ -235,6 +268,7 @@ export async function runReplay(input: readonly ReplayRequest[], options: Replay
     abortReason = reason;
     scheduler.stop();
     for (const ac of inFlight) ac.abort(reason);
+    report();
   };
 
   const target: SendTarget = {
@@ -265,8 +299,22 @@ export async function runReplay(input: readonly ReplayRequest[], options: Replay
   const launch = async (i: number, timing: StartTiming): Promise<void> => {
     const req = requests[i]!;
     const startAbs = clock.now();
+    let body: string;
+    try {
+      body = JSON.stringify(prepareBody(req, opts.ignoreEos));
+    } catch (err) {
+      // A record whose body cannot be built is skipped and counted; the replay goes on.
+      results[i] = toResult(req, timing, badRecord(err, startAbs), t0);
+      done++;
+      failed++;
+      report();
+      return;
+    }
+    startedAt.set(i, startAbs);
     sentSinceLife++;
-    const m = await sendOne(bodies[i]!, target);
+    if (scheduler.sent >= requests.length) report();
+    const m = await sendOne(body, target);
+    startedAt.delete(i);
     results[i] = toResult(req, timing, m, t0);
     done++;
     if (m.outcome.kind !== 'ok') failed++;
@@ -285,8 +333,41 @@ export async function runReplay(input: readonly ReplayRequest[], options: Replay
   t0 = clock.now();
   let cancelProgress: (() => void) | null = null;
   const interval = deps.progressIntervalMs ?? 1000;
+  let lastPhase: ReplayPhase | null = null;
+  let finished = false;
+  const phaseNow = (): ReplayPhase => (finished ? 'finished' : stopped ? 'stopping' : scheduler.sent >= requests.length ? 'draining' : 'sending');
+  const snapshot = (): ReplayProgress => {
+    const now = clock.now();
+    const oldest = startedAt.entries().next();
+    const total = requests.length;
+    return {
+      phase: phaseNow(),
+      elapsedMs: now - t0,
+      total,
+      planned: total,
+      sent: scheduler.sent,
+      inFlight: startedAt.size,
+      done,
+      failed,
+      oldestInFlightMs: oldest.done ? 0 : now - oldest.value[1],
+      oldestInFlightIdx: oldest.done ? null : requests[oldest.value[0]]!.index,
+      stopReason: (stopped as ReplayRun['stopped'])?.reason ?? null,
+    };
+  };
+  /** Reports a change of phase at once (the interval timer reports the rest). */
+  function report(force = false): void {
+    if (!deps.onProgress) return;
+    const phase = phaseNow();
+    if (!force && phase === lastPhase) return;
+    lastPhase = phase;
+    try {
+      deps.onProgress(snapshot());
+    } catch {
+      // a progress sink never stops a replay
+    }
+  }
   const tick = () => {
-    deps.onProgress?.({ elapsedMs: clock.now() - t0, planned: requests.length, sent: scheduler.sent, inFlight: scheduler.active, done, failed });
+    report(true);
     cancelProgress = clock.setTimer(tick, interval);
   };
   if (deps.onProgress) cancelProgress = clock.setTimer(tick, interval);
@@ -294,6 +375,7 @@ export async function runReplay(input: readonly ReplayRequest[], options: Replay
     if (deps.signal.aborted) onSignal();
     else deps.signal.addEventListener('abort', onSignal, { once: true });
     const running = scheduler.run(t0);
+    report();
     if (deps.signal.aborted) scheduler.stop();
     await running;
   } finally {
@@ -301,6 +383,8 @@ export async function runReplay(input: readonly ReplayRequest[], options: Replay
     (cancelProgress as (() => void) | null)?.();
     if (ownDispatcher) await ownDispatcher.destroy().catch(() => undefined);
   }
+  finished = true;
+  report(true);
   const durationMs = round(clock.now() - t0);
   const stopReason: StopReason = (stopped as ReplayRun['stopped'])?.reason ?? 'signal';
   const filled: RequestResult[] = requests.map((req, i) => results[i] ?? notSent(req, plan[i]!, stopReason));
@@ -317,6 +401,24 @@ export async function runReplay(input: readonly ReplayRequest[], options: Replay
     hungAtMs,
     diedAtMs: death.diedAtMs === null ? null : round(death.diedAtMs),
     lastAnswerAtMs: death.lastAnswerAtMs === null ? null : round(death.lastAnswerAtMs),
+  };
+}
+
+/** The outcome of a record whose body could not be built (it was never sent). */
+function badRecord(err: unknown, at: number): Measured {
+  return {
+    outcome: { kind: 'bad-record', message: describeError(err).slice(0, 300) },
+    status: null,
+    ttftMs: null,
+    e2eMs: null,
+    gaps: [],
+    promptTokens: null,
+    completionTokens: null,
+    finishReason: null,
+    bytes: 0,
+    answeredAt: null,
+    lastByteAt: null,
+    endedAt: at,
   };
 }
 

@@ -37,7 +37,9 @@ export type Outcome =
   /** In flight when the replay stopped (Ctrl-C, or the target hung or died). */
   | { kind: 'aborted'; reason: StopReason; phase: Phase }
   /** Never sent: the replay stopped before its planned start. */
-  | { kind: 'not-sent'; reason: StopReason };
+  | { kind: 'not-sent'; reason: StopReason }
+  /** Never sent: the dump record could not be built into a request body (skipped, counted, the replay went on). */
+  | { kind: 'bad-record'; message: string };
 
 export type OutcomeKind = Outcome['kind'];
 
@@ -51,6 +53,7 @@ export const OUTCOME_KINDS: readonly OutcomeKind[] = [
   'bad-body',
   'aborted',
   'not-sent',
+  'bad-record',
 ];
 
 const REFUSED_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);

@@ -45,7 +45,8 @@ export interface ReplayDocument {
   tool: string;
   target: string;
   options: Omit<ResolvedOptions, 'target'>;
-  input: { source: string | null; files: string[] };
+  /** `skipped`: dump records that could not become requests (malformed), counted, not replayed. */
+  input: { source: string | null; files: string[]; skipped?: number };
   startedAt: string;
   finishedAt: string;
   durationMs: number;
@@ -97,7 +98,7 @@ export function computeTotals(results: readonly RequestResult[], vsRecorded: VsR
   };
 }
 
-export function buildDocument(run: ReplayRun, input: { source?: string; files?: string[] } = {}): ReplayDocument {
+export function buildDocument(run: ReplayRun, input: { source?: string; files?: string[]; skipped?: number } = {}): ReplayDocument {
   const verdict = decide(run);
   const { target, ...options } = run.options;
   return {
@@ -106,7 +107,7 @@ export function buildDocument(run: ReplayRun, input: { source?: string; files?: 
     tool: 'sglang-triage replay',
     target,
     options,
-    input: { source: input.source ?? null, files: input.files ?? [] },
+    input: { source: input.source ?? null, files: input.files ?? [], ...(input.skipped ? { skipped: input.skipped } : {}) },
     startedAt: new Date(run.startedAtWall).toISOString(),
     finishedAt: new Date(run.finishedAtWall).toISOString(),
     durationMs: run.durationMs,

@@ -189,6 +189,8 @@ export function describeOutcome(o: Outcome): string {
       return `aborted (${o.reason})`;
     case 'not-sent':
       return `not sent (${o.reason})`;
+    case 'bad-record':
+      return `bad record, not sent: ${o.message.slice(0, 80)}`;
   }
 }
 
@@ -225,7 +227,12 @@ function trigger(run: ReplayRun, cands: readonly RequestResult[], why: string): 
 }
 
 function promptOf(req: ReplayRequest): { text: string | null; ids: number | null } {
-  const b = req.body;
+  let b: Record<string, unknown>;
+  try {
+    b = typeof req.body === 'function' ? req.body() : req.body;
+  } catch {
+    return { text: null, ids: null };
+  }
   const text = typeof b.text === 'string' ? b.text : Array.isArray(b.text) && typeof b.text[0] === 'string' ? b.text[0] : null;
   const ids = Array.isArray(b.input_ids) ? (Array.isArray(b.input_ids[0]) ? (b.input_ids[0] as unknown[]).length : b.input_ids.length) : null;
   return { text, ids };

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDumpFile, loadReplayRequests } from '../../src/evidence/dump/index.js';
 import { isTriageError } from '../../src/errors.js';
+import { bodyOf } from '../../src/replay/engine.js';
 import { writeFixtures, type Fixtures } from '../pickle/fixtures.js';
 
 let fx: Fixtures;
@@ -28,7 +29,7 @@ describe('loadReplayRequests', () => {
         expect(got.rid ?? null, `${name} #${i}`).toBe(want.rid);
         expect(got.stream, `${name} #${i}`).toBe(want.stream);
         expect(got.unfinished, `${name} #${i}`).toBe(want.unfinished);
-        expect(got.body, `${name} #${i}`).toEqual(want.body);
+        expect(bodyOf(got), `${name} #${i}`).toEqual(want.body);
       }
     });
   }
@@ -45,16 +46,16 @@ describe('loadReplayRequests', () => {
       'req-unfinished-6',
     ]);
     const mm = requests.find((r) => r.rid === 'req-mm-5')!;
-    expect(mm.body.image_data).toEqual(['https://img.example/dog.png', 'https://img.example/cat.png', 'data:image/png;base64,iVBORw0KGgo=']);
-    expect(mm.body.video_data).toEqual([['https://vid.example/a.mp4', 'https://vid.example/b.mp4']]);
-    expect(mm.body.audio_data).toBe('file:///audio/a.wav');
-    expect(mm.body).not.toHaveProperty('input_ids'); // None fields are dropped
+    expect(bodyOf(mm).image_data).toEqual(['https://img.example/dog.png', 'https://img.example/cat.png', 'data:image/png;base64,iVBORw0KGgo=']);
+    expect(bodyOf(mm).video_data).toEqual([['https://vid.example/a.mp4', 'https://vid.example/b.mp4']]);
+    expect(bodyOf(mm).audio_data).toBe('file:///audio/a.wav');
+    expect(bodyOf(mm)).not.toHaveProperty('input_ids'); // None fields are dropped
     const ids = requests.find((r) => r.rid === 'req-ids-4')!;
-    expect(ids.body.input_ids).toEqual([1, 2, 3, 40000, 151643]);
-    expect(ids.body.sampling_params).toMatchObject({ max_new_tokens: 4, temperature: 0.7 }); // a SamplingParams object → its fields
+    expect(bodyOf(ids).input_ids).toEqual([1, 2, 3, 40000, 151643]);
+    expect(bodyOf(ids).sampling_params).toMatchObject({ max_new_tokens: 4, temperature: 0.7 }); // a SamplingParams object → its fields
     expect([ids.recordedPromptTokens, ids.recordedCompletionTokens]).toEqual([5, 4]);
     const batch = requests[3]!;
-    expect(batch.body.text).toEqual(['batch item one', 'batch item two']);
+    expect(bodyOf(batch).text).toEqual(['batch item one', 'batch item two']);
     expect(batch.recordedCompletionTokens).toBe(2);
     expect(requests.filter((r) => r.unfinished).map((r) => r.rid)).toEqual(['req-unfinished-7', 'req-unfinished-6']);
   });

@@ -15,10 +15,12 @@ describe('pickleToJson', () => {
     expect(pickleToJson(value)).toEqual({ loop: ['head', { $cycle: 'list' }] });
   });
 
-  it('a "__proto__" key becomes an own property and pollutes nothing', async () => {
+  it('a "__proto__" key is data in a null-prototype object and pollutes nothing', async () => {
     const { value } = await readPickleFile(fx.file('proto_key.pkl'));
     const json = pickleToJson(value) as Record<string, unknown>;
-    expect(Object.getPrototypeOf(json)).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(json)).toBe(null);
+    expect(Object.getPrototypeOf(json.__proto__)).toBe(null);
+    expect((json.__proto__ as Record<string, unknown>).polluted).toBe(true);
     expect(Object.keys(json)).toEqual(['__proto__', 'constructor']);
     expect(JSON.parse(JSON.stringify(json))).toEqual(JSON.parse('{"__proto__":{"polluted":true},"constructor":"x"}'));
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

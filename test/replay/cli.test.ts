@@ -45,7 +45,11 @@ describe('triage replay (in-process, loader injected)', () => {
       expect(doc.input.source).toBe(path.join(dir, 'dump.pkl'));
       expect(err()).toMatch(/replaying 2 request\(s\)/);
       expect(err()).toMatch(/reproduced: false/);
-      expect(err()).toMatch(/replay \+\d+\.\ds: sent \d\/2, in flight \d, done \d, failed 0/);
+      // Progress on stderr: each phase as it starts, ticks with the oldest in-flight request's age, and the end.
+      expect(err()).toMatch(/replay sending \+\d+\.\ds: sent \d\/2, in flight \d, done \d, failed 0/);
+      expect(err()).toMatch(/in flight [12], done \d, failed 0, oldest in flight \d+\.\ds \(idx \d\)/);
+      expect(err()).toMatch(/replay draining \+/);
+      expect(err()).toMatch(/replay finished \+\d+\.\ds: sent 2\/2, in flight 0, done 2, failed 0\n/);
     });
   });
 

@@ -6,7 +6,7 @@
  * bare list. Each record is `(GenerateReqInput, output_dict, created_time, finish_time)`; replay tools
  * take the creation time from `record[-2]`.
  */
-import type { JsonValue, PickleValue } from '../pickle/index.js';
+import type { DecodeBudget, JsonValue, PickleValue } from '../pickle/index.js';
 
 export type DumpKind = 'crash' | 'request' | 'bare-list';
 
@@ -31,6 +31,8 @@ export interface LoadedDump {
   records: DumpRecord[];
   /** Records that were not tuples of at least (req, out): counted, not guessed at. */
   skipped: number;
+  /** The load's one allocation and time budget: every later decode of these values charges it. */
+  budget: DecodeBudget;
 }
 
 /** Per-request line of a summary: enough to pick a trigger candidate without opening the dump. */
@@ -95,6 +97,31 @@ export interface DumpSummary {
   /** ServerArgs fields with secrets redacted; null when the dump had `server_args = None`. */
   serverArgs: Record<string, JsonValue> | null;
   notes: string[];
+}
+
+/**
+ * One request to replay, in `/generate` JSON form, as the dump loader produces it and the replay
+ * engine (src/replay) consumes it. Defined here, below the engine, so the loader needs nothing above it.
+ */
+export interface ReplayRequest {
+  /** Position in the dump after sorting by creation time. */
+  index: number;
+  rid?: string;
+  /** Recorded creation time, epoch seconds. Replay keeps relative offsets between these. */
+  createdAt: number;
+  /** Recorded finish (or dump) time, epoch seconds, when known. */
+  finishedAt?: number;
+  /**
+   * The POST /generate body, or a function that builds it: dumps build each body when its request
+   * is sent, so the first request leaves without the whole dump decoded. The function may throw a
+   * TriageError (the record is then recorded as a bad record, not sent).
+   */
+  body: Record<string, unknown> | (() => Record<string, unknown>);
+  stream: boolean;
+  recordedPromptTokens?: number;
+  recordedCompletionTokens?: number;
+  /** True when the dump had no output for it: the strongest trigger candidate. */
+  unfinished: boolean;
 }
 
 declare module '../types.js' {

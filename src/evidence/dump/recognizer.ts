@@ -3,6 +3,7 @@
  * dump's keys or SGLang's request class), read with bounded limits and summarised.
  */
 import { describeError, isTriageError } from '../../errors.js';
+import { redactText } from '../../sglang/redact.js';
 import type { Recognizer, SniffedFile } from '../types.js';
 import { loadDumpFile } from './load.js';
 import type { DumpSummary } from './model.js';
@@ -31,7 +32,7 @@ export const dumpRecognizer: Recognizer<'dump'> = {
     } catch (err) {
       if (isTriageError(err) && err.details.notADump === true) return null;
       // A dump-looking pickle that cannot be read (truncated while the server died, say) is still evidence.
-      if (isTriageError(err, 'E_BAD_INPUT') || isTriageError(err, 'E_LIMIT')) return unreadable(file, describeError(err));
+      if (isTriageError(err, 'E_BAD_INPUT') || isTriageError(err, 'E_LIMIT')) return unreadable(file, redactText(describeError(err)));
       throw err;
     }
   },

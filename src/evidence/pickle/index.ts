@@ -4,6 +4,7 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { TriageError, throwIfAborted } from '../../errors.js';
+import { DecodeBudget } from './budget.js';
 import { resolveLimits, type PickleLimits } from './limits.js';
 import { PickleMachine } from './reader.js';
 import { BufferSource, FileSource, type ByteSource } from './source.js';
@@ -11,7 +12,8 @@ import type { PickleValue } from './values.js';
 
 export * from './values.js';
 export { DEFAULT_LIMITS, resolveLimits, type PickleLimits } from './limits.js';
-export { pickleToJson, type ToJsonOptions, type JsonValue } from './to-json.js';
+export { pickleToJson, measureJson, type ToJsonOptions, type JsonValue, type JsonCut } from './to-json.js';
+export { DecodeBudget, WORK_PER_CLOCK_CHECK } from './budget.js';
 
 export interface ReadPickleOptions {
   signal?: AbortSignal;
@@ -26,6 +28,11 @@ export interface ReadPickleOptions {
    * every string while reading. From a buffer input, PyBytes are views of it too.
    */
   lazyTextBytes?: number;
+  /**
+   * The load's allocation and time budget; default one made from `limits` (maxAllocBytes,
+   * maxTimeMs). Returned in the result so later decodes of the same values charge the same account.
+   */
+  budget?: DecodeBudget;
 }
 
 export const DEFAULT_LAZY_TEXT_BYTES = 4096;
@@ -38,6 +45,8 @@ export interface PickleResult {
   length: number;
   /** Size of the whole input (trailing bytes after STOP are ignored, as CPython does). */
   inputBytes: number;
+  /** What reading charged, and what every later decode of `value` must charge too. */
+  budget: DecodeBudget;
 }
 
 /** Reads one pickle from a buffer. */
@@ -67,10 +76,11 @@ async function runMachine(source: ByteSource, options: ReadPickleOptions): Promi
   const limits = resolveLimits(source.size, options.limits);
   const sliceMs = options.sliceMs ?? 50;
   throwIfAborted(options.signal, 'pickle read');
-  const machine = new PickleMachine(source, limits, options.lazyTextBytes ?? DEFAULT_LAZY_TEXT_BYTES);
+  const budget = options.budget ?? new DecodeBudget({ maxBytes: limits.maxAllocBytes, maxTimeMs: limits.maxTimeMs });
+  const machine = new PickleMachine(source, limits, options.lazyTextBytes ?? DEFAULT_LAZY_TEXT_BYTES, budget);
   for (;;) {
     const done = machine.run(sliceMs);
-    if (done) return { ...done, inputBytes: source.size };
+    if (done) return { ...done, inputBytes: source.size, budget };
     await yieldToEventLoop();
     throwIfAborted(options.signal, 'pickle read');
   }

@@ -13,13 +13,15 @@ export interface PickleLimits {
   /** Items in one list, tuple, dict or set. */
   maxContainerLength: number;
   /**
-   * Estimated bytes the reader may allocate: decoded strings and bytes, 8 bytes per container slot,
-   * a fixed cost per object. Default max(16 × input size, 256 MiB).
+   * The load's allocation budget (budget.ts): estimated bytes that reading AND every later decode of
+   * the result (summary, JSON, replay bodies) may allocate together — decoded strings and bytes,
+   * slots, a fixed cost per object, copies made by data builtins and merges. Default
+   * max(16 × input size, 256 MiB).
    */
   maxAllocBytes: number;
   /** Bytes of one LONG/LONG1/LONG4 integer (big-integer parsing is superlinear). */
   maxIntBytes: number;
-  /** Wall-clock budget in milliseconds. */
+  /** Wall-clock budget in milliseconds, read by work done (budget.ts), not per opcode count. */
   maxTimeMs: number;
 }
 

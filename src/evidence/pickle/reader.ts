@@ -3,15 +3,20 @@
  * stack, so input nesting never turns into JS recursion. It never imports, calls or evaluates
  * anything: GLOBAL yields a name, REDUCE yields a record (see objects.ts).
  */
-import { badPickle, pickleLimit } from './limits.js';
+import { isTriageError } from '../../errors.js';
+import { WORK_PER_CLOCK_CHECK } from './budget.js';
+import { badPickle } from './limits.js';
 import { build, dictTarget, listTarget, makeGlobal, newObject, reduce, setTarget } from './objects.js';
 import { HIGHEST_PROTOCOL, OP } from './opcodes.js';
 import { keyOf, MachineState, OBJECT_COST } from './state.js';
 import { decodeRawUnicodeEscape, decodeStringLiteral, parseFloatLine, parseIntLine, parseLongLine } from './text-ops.js';
 import { PyBytes, PyExtensionRef, PyOutOfBandBuffer, PyPersistentRef, PySet, PyTuple, type PickleValue, type PyDict } from './values.js';
 
-/** Opcodes between clock checks. */
-const CHECK_EVERY = 1 << 16;
+/**
+ * Longest protocol-0 LONG in decimal digits: CPython's own default int_max_str_digits (4300, see
+ * sys.int_info), beyond which its unpickler refuses the value too. Decimal parsing is quadratic.
+ */
+const MAX_LONG_DIGITS = 4300;
 /** Longest protocol-0 text line (GLOBAL names, INT, FLOAT) before we call it garbage. */
 const MAX_NAME_LINE = 64 * 1024;
 
@@ -22,21 +27,76 @@ export interface MachineResult {
   length: number;
 }
 
+const BININT1 = OP.BININT1;
+const BININT2 = OP.BININT2;
+const BININT = OP.BININT;
+
 export class PickleMachine extends MachineState {
+  /**
+   * A run of BININT1/BININT2/BININT opcodes (a list batch of token ids), from `pos`, pushed onto the
+   * stack without a trip through the opcode switch each. Stops at the first other opcode or at the
+   * end of the window; charges the run's stack slots and work in one go.
+   */
+  private intRun(): void {
+    const b = this.buf;
+    const end = this.end;
+    const stack = this.stack;
+    const room = this.limits.maxStackDepth - stack.length - this.marks.length;
+    let p = this.pos;
+    let n = 0;
+    for (;;) {
+      if (p >= end || n >= room) break;
+      const op = b[p]!;
+      if (op === BININT1) {
+        if (p + 2 > end) break;
+        stack.push(b[p + 1]!);
+        p += 2;
+      } else if (op === BININT2) {
+        if (p + 3 > end) break;
+        stack.push(b[p + 1]! | (b[p + 2]! << 8));
+        p += 3;
+      } else if (op === BININT) {
+        if (p + 5 > end) break;
+        stack.push(b[p + 1]! | (b[p + 2]! << 8) | (b[p + 3]! << 16) | (b[p + 4]! << 24));
+        p += 5;
+      } else break;
+      n++;
+    }
+    if (n === 0) {
+      // At a window edge or the stack bound: one opcode the ordinary way (it loads or throws).
+      this.op = b[p]!;
+      this.opAt = this.base + p;
+      this.pos = p + 1;
+      const size = this.op === BININT1 ? 1 : this.op === BININT2 ? 2 : 4;
+      this.need(size);
+      const q = this.pos;
+      const v = size === 1 ? this.buf[q]! : size === 2 ? this.buf[q]! | (this.buf[q + 1]! << 8) : this.buf.readInt32LE(q);
+      this.pos = q + size;
+      this.push(v);
+      return;
+    }
+    this.pos = p;
+    this.workLeft -= n;
+    if (!this.budget.tryCharge(16 * n)) throw this.overBudget('the values on the stack');
+  }
+
   /**
    * Runs until STOP or until `sliceMs` has passed (returns null so the caller can yield to the
    * event loop and check its AbortSignal).
    */
   run(sliceMs: number): MachineResult | null {
-    const sliceEnd = Math.min(performance.now() + sliceMs, this.deadline);
-    let budget = CHECK_EVERY;
+    const sliceEnd = performance.now() + sliceMs;
     const stack = this.stack;
     for (;;) {
-      if (--budget === 0) {
-        budget = CHECK_EVERY;
-        const now = performance.now();
-        if (now >= this.deadline) throw pickleLimit(`time limit of ${this.limits.maxTimeMs} ms exceeded`, this.here(), null);
-        if (now >= sliceEnd) return null;
+      // Time is read by work done, not by opcode count: O(n) steps charge n units (see budget.ts).
+      if (--this.workLeft <= 0) {
+        this.workLeft = WORK_PER_CLOCK_CHECK;
+        try {
+          this.budget.checkClock('reading the pickle');
+        } catch (err) {
+          throw isTriageError(err, 'E_LIMIT') ? this.limit(`time limit of ${this.budget.maxTimeMs} ms exceeded`) : err;
+        }
+        if (performance.now() >= sliceEnd) return null;
       }
       if (this.pos >= this.end && !this.more(1)) {
         const what = this.source.size === 0 ? 'empty input, not a pickle' : 'truncated pickle: input ended before STOP';
@@ -88,24 +148,12 @@ export class PickleMachine extends MachineState {
           this.push(false);
           break;
         case OP.BININT1:
-          this.push(this.u8());
+        case OP.BININT2:
+        case OP.BININT:
+          // Token ids are most of a dump's opcodes: read the whole run of small ints in one loop.
+          this.pos--;
+          this.intRun();
           break;
-        case OP.BININT2: {
-          this.need(2);
-          const b = this.buf;
-          const p = this.pos;
-          this.pos = p + 2;
-          this.push(b[p]! | (b[p + 1]! << 8));
-          break;
-        }
-        case OP.BININT: {
-          this.need(4);
-          const b = this.buf;
-          const p = this.pos;
-          this.pos = p + 4;
-          this.push(b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24));
-          break;
-        }
         case OP.LONG1:
           this.pushLong(this.u8());
           break;
@@ -127,7 +175,7 @@ export class PickleMachine extends MachineState {
           break;
         }
         case OP.LONG: {
-          const v = parseLongLine(this.line(Math.ceil(this.limits.maxIntBytes * 2.5) + 2));
+          const v = parseLongLine(this.line(Math.min(Math.ceil(this.limits.maxIntBytes * 2.5), MAX_LONG_DIGITS) + 2));
           if (v === null) throw this.bad('malformed LONG');
           this.push(v);
           break;
@@ -230,8 +278,10 @@ export class PickleMachine extends MachineState {
           const mark = this.popMark();
           const list = listTarget(this.below(mark));
           if (list === null) throw this.bad('APPENDS target is not a list');
-          this.grow(list.length + stack.length - mark);
-          this.charge(8 * (stack.length - mark));
+          const count = stack.length - mark;
+          this.grow(list.length + count);
+          this.charge(8 * count);
+          this.workLeft -= count;
           for (let i = mark; i < stack.length; i++) list.push(stack[i]!);
           stack.length = mark;
           break;
@@ -253,7 +303,7 @@ export class PickleMachine extends MachineState {
           const dict = dictTarget(this.top());
           if (dict === null) throw this.bad('SETITEM target is not a dict');
           this.grow(dict.size + 1);
-          dict.set(keyOf(key), value);
+          dict.set(keyOf(key, this), value);
           break;
         }
         case OP.SETITEMS: {
@@ -272,6 +322,7 @@ export class PickleMachine extends MachineState {
           const set = setTarget(this.top());
           if (set === null) throw this.bad('ADDITEMS target is not a set');
           this.grow(set.length + items.length);
+          this.workLeft -= items.length;
           for (let i = 0; i < items.length; i++) set.push(items[i]!);
           break;
         }
@@ -286,8 +337,8 @@ export class PickleMachine extends MachineState {
           break;
         }
         case OP.STACK_GLOBAL: {
-          const name = keyOf(this.pop());
-          const module = keyOf(this.pop());
+          const name = keyOf(this.pop(), this);
+          const module = keyOf(this.pop(), this);
           if (typeof module !== 'string' || typeof name !== 'string') throw this.bad('STACK_GLOBAL needs two strings');
           this.push(makeGlobal(module, name));
           break;
@@ -297,7 +348,7 @@ export class PickleMachine extends MachineState {
           const callable = this.pop();
           if (!(args instanceof PyTuple)) throw this.bad('REDUCE arguments are not a tuple');
           this.charge(OBJECT_COST);
-          this.push(reduce(callable, args.items));
+          this.push(reduce(callable, args.items, this));
           break;
         }
         case OP.NEWOBJ: {
@@ -305,7 +356,7 @@ export class PickleMachine extends MachineState {
           const cls = this.pop();
           if (!(args instanceof PyTuple)) throw this.bad('NEWOBJ arguments are not a tuple');
           this.charge(OBJECT_COST);
-          this.push(newObject(cls, args.items, null, 'newobj'));
+          this.push(newObject(cls, args.items, null, 'newobj', this));
           break;
         }
         case OP.NEWOBJ_EX: {
@@ -314,7 +365,7 @@ export class PickleMachine extends MachineState {
           const cls = this.pop();
           if (!(args instanceof PyTuple) || !(kwargs instanceof Map)) throw this.bad('NEWOBJ_EX needs a tuple and a dict');
           this.charge(OBJECT_COST);
-          this.push(newObject(cls, args.items, kwargs, 'newobj_ex'));
+          this.push(newObject(cls, args.items, kwargs, 'newobj_ex', this));
           break;
         }
         case OP.INST: {
@@ -322,19 +373,19 @@ export class PickleMachine extends MachineState {
           const name = this.line(MAX_NAME_LINE);
           const args = this.popToMark();
           this.charge(OBJECT_COST);
-          this.push(newObject(makeGlobal(module, name), args, null, 'inst'));
+          this.push(newObject(makeGlobal(module, name), args, null, 'inst', this));
           break;
         }
         case OP.OBJ: {
           const items = this.popToMark();
           if (items.length === 0) throw this.bad('OBJ without a class');
           this.charge(OBJECT_COST);
-          this.push(newObject(items[0]!, items.slice(1), null, 'obj'));
+          this.push(newObject(items[0]!, items.slice(1), null, 'obj', this));
           break;
         }
         case OP.BUILD: {
           const state = this.pop();
-          build(this.top(), state);
+          build(this.top(), state, this);
           break;
         }
         case OP.PERSID:

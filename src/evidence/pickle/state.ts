@@ -3,7 +3,9 @@
  * and the resource accounting. The opcode loop lives in reader.ts.
  */
 import { TriageError } from '../../errors.js';
+import { WORK_PER_CLOCK_CHECK, type DecodeBudget } from './budget.js';
 import { badPickle, pickleLimit, type PickleLimits } from './limits.js';
+import type { Meter } from './objects.js';
 import { opcodeName } from './opcodes.js';
 import type { ByteSource } from './source.js';
 import { decodeSignedLE } from './text-ops.js';
@@ -39,7 +41,7 @@ const PREVIEW_HEAD_BYTES = 1024;
 /** Cost charged per container or object, on top of 8 bytes per slot. */
 export const OBJECT_COST = 64;
 
-export class MachineState {
+export class MachineState implements Meter {
   protected buf: Buffer = Buffer.alloc(0);
   protected pos = 0;
   protected end = 0;
@@ -51,22 +53,22 @@ export class MachineState {
   protected readonly memo: Array<PickleValue | undefined> = [];
   protected sparseMemo: Map<number, PickleValue> | null = null;
   protected memoCount = 0;
-  protected allocated = 0;
+  /** Work units left before the next clock reading (see budget.ts). */
+  protected workLeft = WORK_PER_CLOCK_CHECK;
   protected protocol = 0;
   protected nextBufferIndex = 0;
   protected op = 0;
   protected opAt = 0;
   protected result: PickleValue | undefined = undefined;
-  protected readonly deadline: number;
 
   constructor(
     protected readonly source: ByteSource,
     protected readonly limits: PickleLimits,
     /** Strings of this many encoded bytes or more stay bytes (PyText). */
     protected readonly lazyTextBytes: number,
-    startedAt = performance.now(),
+    /** The load's one allocation and time budget, shared with every later decode. */
+    readonly budget: DecodeBudget,
   ) {
-    this.deadline = startedAt + limits.maxTimeMs;
     this.load(0, 1);
   }
 
@@ -189,6 +191,7 @@ export class MachineState {
         return text;
       }
       const have = this.end - this.pos;
+      this.workLeft -= (have - (searchFrom - this.pos)) >> 6;
       if (have > maxLength) break;
       if (this.remaining() <= have) throw this.bad(`truncated ${opcodeName(this.op)} (no end of line)`);
       const scanned = have;
@@ -217,8 +220,7 @@ export class MachineState {
   /** Every push is charged a stack slot, which also bounds tuples, globals and refs built from tiny input. */
   protected push(value: PickleValue): void {
     if (this.stack.length + this.marks.length >= this.limits.maxStackDepth) throw this.limit('stack depth limit');
-    this.allocated += 16;
-    if (this.allocated > this.limits.maxAllocBytes) throw this.limit(`allocation limit of ${this.limits.maxAllocBytes} bytes`);
+    if (!this.budget.tryCharge(16)) throw this.overBudget('the values on the stack');
     this.stack.push(value);
   }
 
@@ -243,7 +245,8 @@ export class MachineState {
   protected popToMark(): PickleValue[] {
     const mark = this.popMark();
     const items = this.stack.splice(mark);
-    this.charge(OBJECT_COST + 8 * items.length);
+    if (!this.budget.tryCharge(OBJECT_COST + 8 * items.length)) throw this.overBudget(`a ${items.length}-item ${opcodeName(this.op)}`);
+    this.workLeft -= items.length;
     return items;
   }
 
@@ -253,8 +256,9 @@ export class MachineState {
     const count = stack.length - mark;
     if (count % 2 !== 0) throw this.bad(`odd number of items for ${opcodeName(this.op)}`);
     this.grow(dict.size + count / 2);
-    this.charge(8 * count);
-    for (let i = mark; i < stack.length; i += 2) dict.set(keyOf(stack[i]!), stack[i + 1]!);
+    if (!this.budget.tryCharge(8 * count)) throw this.overBudget(`a dict of ${dict.size + count / 2} items`);
+    this.workLeft -= count;
+    for (let i = mark; i < stack.length; i += 2) dict.set(keyOf(stack[i]!, this), stack[i + 1]!);
     stack.length = mark;
   }
 
@@ -287,14 +291,23 @@ export class MachineState {
 
   // ---- bounds and errors -------------------------------------------------------------------
 
-  protected charge(bytes: number): void {
-    this.allocated += bytes;
-    if (this.allocated > this.limits.maxAllocBytes) throw this.limit(`allocation limit of ${this.limits.maxAllocBytes} bytes`);
+  /** Meter: charges the load's budget for `what` (an E_LIMIT at this offset when it runs out). */
+  charge(bytes: number, what?: string): void {
+    if (!this.budget.tryCharge(bytes)) throw this.overBudget(what ?? `${opcodeName(this.op)} data`);
+  }
+
+  /** Meter: O(n) steps count as n units of work toward the next clock reading. */
+  work(units: number): void {
+    this.workLeft -= units;
   }
 
   protected grow(length: number): void {
-    if (length > this.limits.maxContainerLength) throw this.limit('container length limit');
-    this.charge(8);
+    if (length > this.limits.maxContainerLength) throw this.limit(`container length limit (${this.limits.maxContainerLength} items)`);
+    this.charge(8, 'container items');
+  }
+
+  protected overBudget(what: string): TriageError {
+    return this.limit(`${what} would exceed the allocation budget of ${Math.round(this.budget.maxBytes / 1024 / 1024)} MiB for this load`);
   }
 
   protected bad(what: string): TriageError {
@@ -308,7 +321,17 @@ export class MachineState {
   }
 }
 
-/** Dict keys are looked up by value, so a (rare) long key is decoded rather than kept lazy. */
-export function keyOf(key: PickleValue): PickleValue {
-  return key instanceof PyText ? key.toString() : key;
+/**
+ * Dict keys are looked up by value, so a (rare) long key is decoded rather than kept lazy. It is
+ * decoded once and charged once: one long memo'd text used as a key 20 000 times costs one string,
+ * not 20 000.
+ */
+export function keyOf(key: PickleValue, meter: Meter): PickleValue {
+  if (!(key instanceof PyText)) return key;
+  const { text, fresh } = key.asKey();
+  if (fresh) {
+    meter.charge(key.byteLength * 2, `a ${key.byteLength}-byte text used as a dict key`);
+    meter.work(key.byteLength >> 4);
+  }
+  return text;
 }

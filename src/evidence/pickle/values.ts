@@ -42,6 +42,9 @@ export interface TextStore {
  * so a 200 MB dump reads without a second copy of itself in memory (docs/pickle-evaluation.md).
  */
 export class PyText {
+  /** The decoded text once it was needed as a dict key (keys are compared by value). */
+  private keyText: string | undefined = undefined;
+
   constructor(
     private readonly store: TextStore,
     /** Absolute offset of the first byte in the input. */
@@ -59,6 +62,13 @@ export class PyText {
 
   toString(): string {
     return this.bytes().toString(this.encoding);
+  }
+
+  /** The text as a dict key: decoded once and kept, however many dicts use it. */
+  asKey(): { text: string; fresh: boolean } {
+    if (this.keyText !== undefined) return { text: this.keyText, fresh: false };
+    this.keyText = this.toString();
+    return { text: this.keyText, fresh: true };
   }
 
   /** The first `chars` characters (UTF-16 units), decoding only what that needs. */
