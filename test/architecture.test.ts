@@ -34,7 +34,7 @@ function graph(): Map<string, string[]> {
 }
 
 const LAYERS: Array<[RegExp, number]> = [
-  [/^src\/(contracts|util)\//, 0],
+  [/^src\/(contracts|util|fsutil)\//, 0],
   [/^src\/errors\.ts$/, 0],
   [/^src\/incident\/layout\.ts$/, 0],
   [/^src\/config\//, 1],
@@ -47,7 +47,7 @@ const LAYERS: Array<[RegExp, number]> = [
   [/^src\/target\//, 7],
   [/^src\/pipelines\//, 8],
   [/^src\/queue\//, 9],
-  [/^src\/(slack|cli|fsutil)\//, 10],
+  [/^src\/(slack|cli)\//, 10],
   [/^commands\//, 10],
 ];
 const layerOf = (f: string) => LAYERS.find(([re]) => re.test(f))?.[1];

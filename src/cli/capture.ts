@@ -8,6 +8,7 @@ import { redactText } from '../sglang/redact.js';
 import { renderReportText } from '../../templates/report-text.js';
 import { numberOption, parseCommandArgs } from './args.js';
 import { EXIT, print, say, writeJson, type Subcommand } from './io.js';
+import { detectInvocation } from '../config/invocation.js';
 import { registryFrom, resolveTarget } from './target.js';
 
 const USAGE = 'triage capture <server|url> [--out DIR] [--timeout S] [--health-timeout S] [--window S] [--token T] [--servers FILE] [--json]';
@@ -54,7 +55,7 @@ export const captureCommand: Subcommand = async (argv, ctx) => {
     now: () => new Date(),
     onEndpoint: (file, outcome, ms) => say(ctx, `  ${file.padEnd(32)} ${outcome.padEnd(10)} ${ms} ms`),
   });
-  const routed = await routeStep(outDir, { registry, signal: ctx.signal });
+  const routed = await routeStep(outDir, { registry, signal: ctx.signal, invocation: detectInvocation(ctx.childEnv ?? {}, ctx.cwd, values.servers) });
 
   if (values.json) {
     writeJson(ctx, { bundleDir: outDir, elapsedMs: result.capture.elapsedMs, summary: result.summary, report: routed.report });

@@ -7,6 +7,7 @@ import type { Logger, PipelineRequest } from '../pipelines/types.js';
 import { renderReportText } from '../../templates/report-text.js';
 import { numberOption, parseCommandArgs } from './args.js';
 import { EXIT, say, writeJson, type Subcommand } from './io.js';
+import { detectInvocation } from '../config/invocation.js';
 import { registryFrom, resolveTarget } from './target.js';
 
 const USAGE = `triage run <${RUNNABLE_PIPELINES.join('|')}> <server|url> [--out DIR] [--timeout S] [--good REF --bad REF [--run] [--repo DIR]] [--compare-production] [--servers FILE] [--json]`;
@@ -54,7 +55,7 @@ export const runCommand: Subcommand = async (argv, ctx) => {
     ...(values['compare-production'] ? { compareProduction: true } : {}),
   };
   let lastTick = 0;
-  const result = await runPipeline(req, { registry, env: ctx.credentials.envFor(registry), ...(ctx.childEnv ? { toolEnv: ctx.childEnv } : {}), now: () => new Date(), logger: stderrLogger(ctx.stderr), selfCommand: selfCommand() }, ctx.signal, (p) => {
+  const result = await runPipeline(req, { registry, env: ctx.credentials.envFor(registry), ...(ctx.childEnv ? { toolEnv: ctx.childEnv } : {}), now: () => new Date(), logger: stderrLogger(ctx.stderr), selfCommand: selfCommand(), invocation: detectInvocation(ctx.childEnv ?? {}, ctx.cwd, values.servers) }, ctx.signal, (p) => {
     if (p.counters || (p.state === 'started' && p.detail)) {
       // Live counters of a long step: at most one line every 2 s.
       if (Date.now() - lastTick < 2000) return;

@@ -4,10 +4,28 @@ import { z } from 'zod';
 import { TriageError } from '../errors.js';
 import { configError } from './zod-errors.js';
 
+/** Control characters (newline, ESC, NUL, DEL): never valid in a path or URL that a printed command names. */
+const CONTROL = /[\x00-\x1f\x7f]/;
+/** Shell-special characters that no server URL needs (commands quote URLs anyway; this refuses them early). */
+const URL_SHELL_UNSAFE = /[\s$`'"\\<>|;{}^]/;
+
 const httpUrl = z
   .string()
-  .url({ message: 'must be an http(s) URL such as http://10.0.0.5:30000' })
-  .refine((u) => /^https?:\/\//.test(u), { message: 'must start with http:// or https://' });
+  .refine((u) => !CONTROL.test(u), { message: 'must not contain control characters (newline, tab, escape)' })
+  .refine((u) => !URL_SHELL_UNSAFE.test(u), { message: 'must not contain spaces, quotes, backslashes or $ ` < > | ; { } ^' })
+  .pipe(z.string().url({ message: 'must be an http(s) URL such as http://10.0.0.5:30000' }))
+  .refine((u) => /^https?:\/\//.test(u), { message: 'must start with http:// or https://' })
+  .refine((u) => !/^https?:\/\/[^/]*@/.test(u), { message: 'must not hold user:password; name the token in tokenEnv instead' });
+
+/** A file or folder on the GPU host, named in printed commands: absolute, one line. */
+const hostPath = z
+  .string()
+  .min(1)
+  .refine((p) => !CONTROL.test(p), { message: 'must not contain control characters (newline, tab, escape)' })
+  .refine((p) => p.startsWith('/'), { message: 'must be an absolute path such as /var/log/sglang/server.log' });
+
+/** A command line the operator wrote (replay.launch): one line. */
+const commandLine = z.string().min(1).refine((c) => !CONTROL.test(c), { message: 'must be one line without control characters' });
 
 /** Env var names only: a token value must never be written in servers.yaml. */
 const envVarName = z
@@ -24,15 +42,23 @@ export const serverSchema = z.strictObject({
   tokenEnv: envVarName.optional(),
   /** Env var holding the admin key, used for ADMIN_OPTIONAL routes (/hicache, /configure_logging). */
   adminTokenEnv: envVarName.optional(),
-  /** The GPU host whose worker owns this server; names the BullMQ queue `triage:<host>`. */
-  host: z.string().regex(/^[A-Za-z0-9._-]+$/, { message: 'host must be a plain host name' }),
-  logFile: z.string().optional(),
-  crashDumpDir: z.string().optional(),
-  requestDumpDir: z.string().optional(),
+  /**
+   * The GPU host whose worker owns this server; names the BullMQ queue `triage:<host>`. Optional for
+   * CLI-only use (the CLI needs no queue); the bot and the worker refuse a server without one.
+   */
+  host: z.string().regex(/^[A-Za-z0-9._-]+$/, { message: 'host must be a plain host name' }).optional(),
+  logFile: hostPath.optional(),
+  crashDumpDir: hostPath.optional(),
+  requestDumpDir: hostPath.optional(),
   /** Where CUDA coredumps land (SGLANG_CUDA_COREDUMP_DIR); default /tmp/sglang_cuda_coredumps. */
-  coredumpDir: z.string().optional(),
+  coredumpDir: hostPath.optional(),
   /** pgrep -f pattern for the scheduler (rank) processes on the host; default '^sglang::scheduler'. */
-  schedulerProcessPattern: z.string().min(1).optional(),
+  schedulerProcessPattern: z
+    .string()
+    .min(1)
+    .refine((p) => !CONTROL.test(p), { message: 'must not contain control characters' })
+    .refine((p) => !p.startsWith('-'), { message: 'must not start with "-" (pgrep would read it as an option)' })
+    .optional(),
   /**
    * Hang evidence from the live ranks: 'attach' (cuda-gdb attach; the processes keep running) or
    * 'coredump' (CUDA user-triggered coredump of every rank; the driver aborts each process after its dump).
@@ -42,8 +68,8 @@ export const serverSchema = z.strictObject({
   replay: z
     .strictObject({
       url: httpUrl,
-      /** How to start it (a shell line run by `sh -c` in its own process group). */
-      launch: z.string().optional(),
+      /** How to start it (a shell line run by `sh -c` in its own process group); one line. */
+      launch: commandLine.optional(),
       tokenEnv: envVarName.optional(),
       /** triage may start it from `launch` when it does not answer, and stops it when the pipeline ends. */
       managed: z.boolean().default(false),
@@ -124,5 +150,13 @@ export function resolveToken(envName: string | undefined, env: Record<string, st
 }
 
 export function gpuHosts(registry: Registry): string[] {
-  return [...new Set(Object.values(registry.servers).map((s) => s.host))].sort();
+  return [...new Set(Object.values(registry.servers).flatMap((s) => (s.host ? [s.host] : [])))].sort();
+}
+
+/** The bot and the worker queue jobs per host: a server without `host` is usable from the CLI only. */
+export function requireHost(server: NamedServer): string {
+  if (server.host) return server.host;
+  throw new TriageError('E_CONFIG', `server "${server.name}" has no host in servers.yaml: set servers.${server.name}.host to the GPU host whose worker serves it (the bot and the worker queue jobs per host; the CLI needs none)`, {
+    details: { path: `servers.${server.name}.host` },
+  });
 }

@@ -30,6 +30,11 @@ export interface SniffedFile {
   size: number;
   /** The first 64 KiB decoded as latin1 (byte-exact, so binary magic numbers can be checked). */
   head: string;
+  /**
+   * The scanner's bounded read of the whole file (head and tail whole, the middle scanned for incident
+   * lines), done once and shared by every recognizer that reads this file.
+   */
+  readText?: (signal: AbortSignal) => Promise<{ text: string; truncated: boolean; note?: string }>;
 }
 
 /**

@@ -7,8 +7,9 @@ import { readIncidentFile, type IncidentFile } from '../incident/incident-file.j
 import { incidentPaths } from '../incident/layout.js';
 import { redactText, redactValue } from '../sglang/redact.js';
 import type { Report } from '../contracts/report.js';
+import { isCleanTargetStart } from '../triage/next-commands.js';
 import { route } from '../triage/route.js';
-import type { RouteContext } from '../triage/rule.js';
+import type { Invocation, RouteContext } from '../triage/rule.js';
 import { RULES } from '../triage/rules/index.js';
 import { renderReportMarkdown } from '../../templates/report-markdown.js';
 import { writeFileAtomic } from '../fsutil/atomic-write.js';
@@ -22,10 +23,10 @@ export interface RouteStepResult {
 }
 
 /** Scan a folder by content, route it, and write report.json + report.md beside the evidence. */
-export async function routeStep(dir: string, opts: { registry: Registry; signal: AbortSignal; write?: boolean }): Promise<RouteStepResult> {
+export async function routeStep(dir: string, opts: { registry: Registry; signal: AbortSignal; write?: boolean; invocation?: Invocation }): Promise<RouteStepResult> {
   const paths = incidentPaths(dir);
   const evidence = await scanFolder(paths.root, { recognizers: RECOGNIZERS, folderRecognizers: FOLDER_RECOGNIZERS, signal: opts.signal });
-  const context = await routeContextFor(paths.root, evidence, opts.registry);
+  const context = await routeContextFor(paths.root, evidence, opts.registry, opts.invocation);
   const incident = await readIncidentFile(paths.root);
   const report = redactReport(afterClosedLoop(withReplayOutcome(route(evidence, context, RULES), evidence), incident, context));
   if (opts.write !== false) {
@@ -36,19 +37,18 @@ export async function routeStep(dir: string, opts: { registry: Registry; signal:
 }
 
 /** Where the incident came from: incident.json first, then any bundle's metadata, then the registry. */
-export async function routeContextFor(root: string, evidence: Evidence, registry: Registry): Promise<RouteContext> {
+export async function routeContextFor(root: string, evidence: Evidence, registry: Registry, invocation?: Invocation): Promise<RouteContext> {
   const incident = await readIncidentFile(root);
   const bundleUrl = evidence.of('bundle').map((b) => b.data.base_url).find((u): u is string => Boolean(u));
   const bundleServer = evidence.of('bundle').map((b) => b.data.server).find((s): s is string => Boolean(s));
   const name = incident?.server ?? bundleServer;
   const registered: NamedServer | undefined = name ? findServer(registry, name) : undefined;
-  const url = registered?.url ?? incident?.serverUrl ?? bundleUrl;
+  const url = withoutCredentials(registered?.url ?? incident?.serverUrl ?? bundleUrl);
   const closedLoop = incident?.target ? { closedLoop: { pipeline: incident.pipeline ?? 'run', targetUrl: incident.target.url } } : {};
-  if (!url) return { root, incidentDir: root, ...closedLoop };
+  const base = { root, incidentDir: root, ...(invocation ? { invocation } : {}), ...closedLoop };
+  if (!url) return base;
   return {
-    root,
-    incidentDir: root,
-    ...closedLoop,
+    ...base,
     server: {
       name: registered?.name ?? (name && !name.includes('://') ? name : undefined),
       url,
@@ -58,7 +58,9 @@ export async function routeContextFor(root: string, evidence: Evidence, registry
       crashDumpDir: registered?.crashDumpDir,
       requestDumpDir: registered?.requestDumpDir,
       replayLaunch: registered?.replay?.launch ? redactText(registered.replay.launch) : undefined,
-      replayTargetUrl: registered?.replay?.url,
+      replayTargetUrl: withoutCredentials(registered?.replay?.url),
+      replayTokenEnv: registered?.replay?.tokenEnv,
+      schedulerProcessPattern: registered?.schedulerProcessPattern,
     },
   };
 }
@@ -93,8 +95,7 @@ const REPRODUCED_ON_TARGET = new Set(['crash', 'hang', 'slow']);
 function afterClosedLoop(report: Report, incident: IncidentFile | null, context: RouteContext): Report {
   const reproduced = report.facts.reproduced;
   if (!incident?.target || typeof reproduced !== 'string' || !REPRODUCED_ON_TARGET.has(reproduced)) return report;
-  const launch = context.server?.replayLaunch?.trim();
-  const again = (cmd: string) => /(^|\s)triage (replay|route)\s/.test(cmd) || /(^|\s)triage capture\s.*replay\/bundle/.test(cmd) || (launch !== undefined && cmd.trim() === launch);
+  const again = (cmd: string) => /(^|\s)triage (replay|route)\s/.test(cmd) || /(^|\s)triage capture\s.*replay\/bundle/.test(cmd) || isCleanTargetStart(context, cmd);
   const left = report.nextStep.commands.filter((c) => !again(c));
   return {
     ...report,
@@ -106,7 +107,28 @@ function afterClosedLoop(report: Report, incident: IncidentFile | null, context:
   };
 }
 
+/** A URL as printed in commands: never with user:password (tokens go through "$ENV"). */
+function withoutCredentials(url: string | undefined): string | undefined {
+  if (!url) return url;
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, url.endsWith('/') ? '/' : '');
+  } catch {
+    return url;
+  }
+}
+
 /** Evidence may quote logs and launch commands: one last pass so no secret reaches report files or Slack. */
 function redactReport(report: Report): Report {
-  return redactValue(report);
+  const redacted = redactValue(report);
+  // Redacting inside a quoted shell word could unbalance its quotes: a command that held something
+  // secret-looking is withheld whole, never printed half-redacted. One whose (quoted) path holds a
+  // control character would run, but would also print a newline or an escape to the terminal and Slack.
+  const commands = report.nextStep.commands.map((c) =>
+    /[\x00-\x1f\x7f]/.test(c) ? '# a command was withheld here: a path in it holds control characters (rename it)' : redactText(c) === c ? c : '# a command was withheld here: it named a secret-looking value',
+  );
+  return { ...redacted, nextStep: { ...redacted.nextStep, commands } };
 }

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { NamedServer, Registry } from '../config/servers.js';
 import type { Report } from '../contracts/report.js';
+import type { Invocation } from '../triage/rule.js';
 import type { PipelineName } from './catalog.js';
 export type { PipelineName } from './catalog.js';
 
@@ -24,6 +25,8 @@ export interface PipelineDeps {
   toolEnv?: Record<string, string | undefined>;
   now: () => Date;
   logger: Logger;
+  /** How commands printed in the report start `triage` (the entry detects it); default `triage`. */
+  invocation?: Invocation;
   /** How to run this triage from a shell (the bisect harness calls `triage replay`); default `triage`. */
   selfCommand?: string[];
 }

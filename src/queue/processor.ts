@@ -139,6 +139,7 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
 function serverFor(deps: ProcessorDeps, name: string): NamedServer {
   const server = findServer(deps.registry, name);
   if (!server) throw new UnrecoverableError(`server "${name}" is not in this worker's registry [unknown-server]`);
+  if (!server.host) throw new UnrecoverableError(`server "${name}" has no host in servers.yaml (servers.${name}.host): the worker serves only servers that name their GPU host [config]`);
   if (server.host !== deps.host) throw new UnrecoverableError(`server "${name}" belongs to host ${server.host}, not ${deps.host} [config]`);
   return server;
 }

@@ -1,3 +1,4 @@
+import { detectInvocation } from '../config/invocation.js';
 import { loadRegistry } from '../config/servers.js';
 import { loadEnv } from '../config/env.js';
 import { IncidentStore } from '../incident/store.js';
@@ -36,7 +37,7 @@ export async function startWorkerProcess(env: Record<string, string | undefined>
     registry,
     dataDir: config.TRIAGE_DATA_DIR,
     runPipeline,
-    pipelineDeps: { registry, env, now, logger },
+    pipelineDeps: { registry, env, now, logger, invocation: detectInvocation(env, process.cwd(), config.TRIAGE_SERVERS) },
     store,
     metrics,
     logger,

@@ -1,4 +1,4 @@
-import type { NamedServer } from '../config/servers.js';
+import { requireHost, type NamedServer } from '../config/servers.js';
 import { TriageError, describeError } from '../errors.js';
 import { ALLOWED_FROM, isSlackUser, type TargetState } from '../incident/lifecycle.js';
 import type { IncidentStore } from '../incident/store.js';
@@ -65,7 +65,7 @@ export class IncidentService {
   async open(server: NamedServer, pipeline: PipelineName, who: Who, opts: RunOptions): Promise<StartOutcome> {
     const { store, poster } = this.deps;
     const opened = await store.open(
-      { server: server.name, host: server.host, channel: who.channel, createdBy: who.user, pipeline, ...(isSlackUser(who.user) ? { owner: who.user } : {}) },
+      { server: server.name, host: requireHost(server), channel: who.channel, createdBy: who.user, pipeline, ...(isSlackUser(who.user) ? { owner: who.user } : {}) },
       { scope: server.name, windowMs: this.deps.dedupeWindowMs },
     );
     if (!opened.created) {

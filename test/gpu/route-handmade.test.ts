@@ -10,19 +10,23 @@ describe('routes of other GPU incidents (hand-made fixtures)', () => {
     expect(report.facts.rule).toBe('gpu-oom');
     expect(report.facts.triedToAllocate).toBe('9.77 GiB');
     expect(report.facts.oomRank).toBe('TP1');
-    expect(report.facts.capacityKnobs).toEqual(['--chunked-prefill-size', '--mem-fraction-static', '--max-running-requests', '--max-total-tokens', '--cuda-graph-max-bs']);
+    // --cuda-graph-max-bs is a deprecated alias in server_args.py: the knob is the -decode flag.
+    expect(report.facts.capacityKnobs).toEqual(['--chunked-prefill-size', '--mem-fraction-static', '--max-running-requests', '--max-total-tokens', '--cuda-graph-max-bs-decode']);
     const cmds = report.nextStep.commands.join('\n');
-    for (const knob of ['--mem-fraction-static', '--max-running-requests', '--chunked-prefill-size', '--max-total-tokens', '--cuda-graph-max-bs']) expect(cmds).toContain(knob);
+    for (const knob of ['--mem-fraction-static', '--max-running-requests', '--chunked-prefill-size', '--max-total-tokens', '--cuda-graph-max-bs-decode']) expect(cmds).toContain(knob);
+    expect(cmds).not.toMatch(/--cuda-graph-max-bs(?!-)/);
     expect(report.evidence[0]).toEqual({ file: placed['oom-tp2.log'], fact: expect.stringContaining('torch.OutOfMemoryError') });
     expect(report.checked.some((c) => c.startsWith('also seen (hang'))).toBe(true);
   });
 
-  it('CPU-side scheduler exception on a single-rank server → debug-serving-fault with --debug-mode', async () => {
+  it('CPU-side scheduler exception on a single-rank server → fix-at-traceback, replayed with production flags (no --debug-mode)', async () => {
     const { report } = await routeSources(hm('cpu-exception-single-rank.log'), 22);
     expect(report.problemClass).toBe('crash');
     expect(report.nextStep.skill).toBe('fix-at-traceback');
     expect(report.facts).toMatchObject({ exceptionType: 'IndexError', singleRank: true, exceptionFrame: expect.stringContaining('process_batch_result_decode') });
-    expect(report.nextStep.commands.some((c) => c.includes('--debug-mode') && c.includes('dev-only'))).toBe(true);
+    expect(report.nextStep.why).toContain('process_batch_result_decode');
+    expect(report.nextStep.commands.join('\n')).not.toContain('--debug-mode');
+    expect(report.nextStep.commands.some((c) => c.startsWith('triage replay'))).toBe(true);
   });
 
   it('hardware Xid → crash, collect the driver view, not a kernel bug', async () => {

@@ -41,13 +41,13 @@ describe('real TP hang routes to debug-distributed-hang', () => {
       expect(all).toContain(needle);
     }
     // Measured on H200: a user-triggered coredump aborts the process, and an attach disables the coredump.
-    // So: stacks first, then the attach, with the coredump only as a commented alternative.
+    // So: stacks first, then the attach; the all-ranks coredump is named (hangEvidence: coredump), never printed as a line to paste.
     const pySpy = cmds.findIndex((c) => c.includes('py-spy dump'));
     const attach = cmds.findIndex((c) => c.includes('cuda-gdb -p'));
-    const trigger = cmds.findIndex((c) => c.includes('corepipe') && c.includes('printf 1'));
     expect(pySpy).toBeGreaterThanOrEqual(0);
     expect(attach).toBeGreaterThan(pySpy);
-    expect(cmds[trigger]!.startsWith('#')).toBe(true);
+    expect(cmds.some((c) => c.includes('printf 1'))).toBe(false);
+    expect(cmds.find((c) => c.includes('hangEvidence: coredump'))!.startsWith('#')).toBe(true);
     expect(report.nextStep.why).toMatch(/ends? the process|aborts/i);
   });
 

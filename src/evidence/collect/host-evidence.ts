@@ -2,6 +2,7 @@ import { copyFile, mkdir, open, readdir, readFile, readlink, stat } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { findCoredumps } from './coredump-find.js';
 import { collectNvidiaSmi, collectRankEvidence, coredumpPipePath, inspectCoredump, type RankTarget, type ToolOutcome } from './index.js';
 import type { RankEvidenceMode } from './rank-evidence.js';
 import { summarizeInput } from '../dump/index.js';
@@ -78,9 +79,9 @@ export async function summariseDumpsInto(paths: IncidentPaths, signal: AbortSign
   return { requests, unfinished };
 }
 
-/** Runs cuda-gdb on the newest CUDA coredumps (SGLANG_CUDA_COREDUMP_DIR) into coredumps/. */
+/** Runs cuda-gdb on the newest CUDA coredumps in a folder (found by content: findCoredumps) into coredumps/. */
 export async function inspectNewestCoredumps(folder: string, paths: IncidentPaths, signal: AbortSignal, env?: Record<string, string | undefined>, max = 2): Promise<ToolOutcome[]> {
-  const cores = await newestFiles(folder, /^cuda_.*coredump|^core[._]/, max);
+  const cores = (await findCoredumps({ dirs: [folder], host: os.hostname(), signal, limit: max })).map((c) => c.file);
   const out: ToolOutcome[] = [];
   for (const core of cores) out.push(await inspectCoredump({ incidentDir: paths.root, coredump: core, signal, ...(env ? { env } : {}) }));
   return out;

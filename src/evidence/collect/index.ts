@@ -5,3 +5,4 @@ export { attachCudaGdb, inspectCoredump, attachArgs, coredumpArgs } from './cuda
 export { runUnderSanitizer } from './compute-sanitizer.js';
 export { triggerUserCoredump, coredumpPipePath, type TriggerOutcome } from './coredump-trigger.js';
 export { collectRankEvidence, type RankEvidence, type RankTarget } from './rank-evidence.js';
+export { findCoredumps, findCoredumpsDetailed, sglangCoredumpPipe, type CoredumpCandidate, type FindCoredumpsOptions, type FindCoredumpsResult } from './coredump-find.js';

@@ -16,8 +16,12 @@ export interface SanitizerError {
   /** `__shared__`, `__global__`, `__local__`. */
   memorySpace?: string;
   accessSize?: number;
-  /** Bare kernel name. */
+  /** Bare kernel name: the outermost device frame when the report has a device call stack, else the `at` function. */
   kernel?: string;
+  /** The `__device__` function the access is in, when it is not the kernel (memcheck `Device Frame:` lines). */
+  deviceFunction?: string;
+  /** `Device Frame:` lines as printed, innermost first. */
+  deviceFrames?: string[];
   /** The kernel as printed. */
   kernelRaw?: string;
   /** `+0x230` offset in the kernel. */
@@ -28,8 +32,8 @@ export interface SanitizerError {
   address?: string;
   /** "is out of bounds", "is misaligned", "is 4 bytes after the nearest allocation ..." */
   addressNote?: string;
-  /** Race: the two accesses. */
-  race?: { first: string; second: string; hazards?: number };
+  /** Race: the two accesses (hazard reports: the two threads' accesses), and the hazard type (WAW, RAW, WAR). */
+  race?: { first: string; second: string; hazards?: number; hazard?: string };
   /** API errors: `cudaErrorLaunchFailure (error 719) ... on CUDA API call to cudaDeviceSynchronize`. */
   api?: { error: string; call?: string };
   hostFrames: string[];
@@ -44,6 +48,8 @@ export interface SanitizerReport {
   summary?: { errors: number; text: string };
   /** No summary line: the run aborted or the file was cut. */
   incomplete: boolean;
+  /** `Target application returned an error`: the program under the tool failed (a CUDA call, an abort). */
+  targetFailed: boolean;
 }
 
 declare module '../types.js' {
@@ -67,7 +73,7 @@ function categorise(kind: string): SanitizerCategory {
 
 /** Pure. */
 export function parseComputeSanitizer(text: string): SanitizerReport {
-  const report: SanitizerReport = { tool: 'unknown', errors: [], incomplete: true };
+  const report: SanitizerReport = { tool: 'unknown', errors: [], incomplete: true, targetFailed: false };
   let current: SanitizerError | null = null;
   const lines = splitLogLines(text);
   for (let i = 0; i < lines.length; i++) {
@@ -88,7 +94,11 @@ export function parseComputeSanitizer(text: string): SanitizerReport {
       current = null;
       continue;
     }
-    if (/^(COMPUTE-SANITIZER|CUDA-MEMCHECK|Target application returned an error|This tool is deprecated)/.test(t)) continue;
+    if (t.startsWith('Target application returned an error')) {
+      report.targetFailed = true;
+      continue;
+    }
+    if (/^(COMPUTE-SANITIZER|CUDA-MEMCHECK|This tool is deprecated)/.test(t)) continue;
     const indented = /^\s{2,}/.test(body);
     if (!indented) {
       current = startError(t, i + 1);
@@ -109,7 +119,7 @@ export function parseComputeSanitizer(text: string): SanitizerReport {
 function startError(t: string, line: number): SanitizerError | null {
   const kindLine = t.replace(/^(ERROR|Error|WARN|Warning):\s*/, '');
   const error: SanitizerError = { kind: kindLine, category: categorise(kindLine), hostFrames: [], line };
-  const access = /^(?:Invalid|Uninitialized) (__\w+__) (\w+)(?: access)? of size (\d+) bytes?/.exec(kindLine);
+  const access = /^(?:Invalid|Uninitialized) (__\w+__) (\w+(?: \w+)?) of size (\d+) bytes?/.exec(kindLine);
   if (access?.[1] && access[3]) {
     error.memorySpace = access[1];
     error.accessSize = Number(access[3]);
@@ -119,6 +129,12 @@ function startError(t: string, line: number): SanitizerError | null {
     error.category = 'race';
     error.race = { first: `${race[1]} at ${race[2]}`, second: '' };
     setKernel(error, race[2]);
+  }
+  // `--racecheck-report hazard`: `Potential WAW hazard detected at __shared__ 0x0 in block (0,0,0) :`, the two accesses follow.
+  const hazard = /^Potential (\w{1,8}) hazard detected/.exec(kindLine);
+  if (hazard?.[1]) {
+    error.category = 'race';
+    error.race = { first: '', second: '', hazard: hazard[1] };
   }
   const api = /^Program hit (\S+)(?: \(error \d+\))?(?: due to "([^"]*)")?(?: on CUDA API call to (\w+))?/.exec(kindLine);
   if (api?.[1]) {
@@ -136,23 +152,71 @@ function setKernel(error: SanitizerError, atText: string): void {
   const hazards = /\[(\d+) hazards?\]\s*$/.exec(s);
   if (hazards?.[1] && error.race) error.race.hazards = Number(hazards[1]);
   s = s.replace(/\s*\[\d+ hazards?\]\s*$/, '');
-  const modern = /^(.+?)\+(0x[0-9a-fA-F]+)(?: in (\S+))?$/.exec(s);
-  if (modern?.[1] && !/^0x[0-9a-f]+$/i.test(modern[1])) {
-    error.kernelRaw = modern[1];
-    error.offset = modern[2];
-    if (modern[3]) error.location = modern[3];
-  } else {
-    const legacy = /^(0x[0-9a-fA-F]+) in (?:(\S+?:\d+):)?(.+)$/.exec(s);
-    if (legacy?.[3]) {
-      error.offset = legacy[1];
-      if (legacy[2]) error.location = legacy[2];
-      error.kernelRaw = legacy[3];
+  const loc = parseCodeLocation(s);
+  if (!loc) return;
+  error.kernelRaw = loc.raw;
+  if (loc.offset) error.offset = loc.offset;
+  if (loc.location) error.location = loc.location;
+  if (loc.bare) error.kernel = loc.bare;
+}
+
+/** `file.cu:12:fn(int*) (fn(int*) : 0x90)` → `file.cu:12:fn(int*)`: the trailing group is found by hand, not by a backtracking pattern. */
+function dropOffsetGroup(s: string): string {
+  if (!s.endsWith(')')) return s;
+  let depth = 0;
+  for (let i = s.length - 1; i >= 0; i--) {
+    if (s[i] === ')') depth++;
+    else if (s[i] === '(' && --depth === 0) {
+      const inner = s.slice(i + 1, -1);
+      return s[i - 1] === ' ' && / : 0x[0-9a-fA-F]{1,16}$/.test(inner) ? s.slice(0, i).trimEnd() : s;
     }
   }
-  if (error.kernelRaw) {
-    const bare = bareKernelName(error.kernelRaw);
-    if (bare) error.kernel = bare;
+  return s;
+}
+
+/**
+ * One code location as compute-sanitizer prints it, in any of its spellings:
+ * `fn(int *)+0x230 in file.cu:29`, `fn(int *)+0x230`, `0x70 in file.cu:12:fn(int*)`, `0x70 in fn(int*)`,
+ * `file.cu:12:fn(int*) (fn(int*) : 0x90)`. Scanned with bounded, anchored patterns.
+ */
+function parseCodeLocation(text: string): { raw: string; offset?: string; location?: string; bare?: string } | null {
+  let s = dropOffsetGroup(text.trim());
+  let location: string | undefined;
+  const inFile = / in (\S{1,1000})$/.exec(s);
+  let offset: string | undefined;
+  const legacy = /^(0x[0-9a-fA-F]{1,16}) in /.exec(s);
+  if (legacy?.[1]) {
+    // legacy: 0x70 in file.cu:12:fn(int*)  |  0x70 in fn(int*)
+    offset = legacy[1];
+    s = s.slice(legacy[0].length);
+    const fileLine = /^([^\s:]{1,1000}:\d{1,9}):/.exec(s);
+    if (fileLine?.[1]) {
+      location = fileLine[1];
+      s = s.slice(fileLine[0].length);
+    }
+  } else {
+    if (inFile?.[1]) {
+      location = inFile[1];
+      s = s.slice(0, inFile.index);
+    }
+    const plus = s.lastIndexOf('+0x');
+    if (plus > 0 && /^\+0x[0-9a-fA-F]{1,16}$/.test(s.slice(plus))) {
+      offset = s.slice(plus + 1);
+      s = s.slice(0, plus);
+    }
+    const fileLine = /^([^\s:]{1,1000}:\d{1,9}):(?=\S)/.exec(s);
+    if (fileLine?.[1]) {
+      location ??= fileLine[1];
+      s = s.slice(fileLine[0].length);
+    }
   }
+  if (!s || /^0x[0-9a-fA-F]+$/.test(s)) return null;
+  const out: { raw: string; offset?: string; location?: string; bare?: string } = { raw: s };
+  if (offset) out.offset = offset;
+  if (location) out.location = location;
+  const bare = bareKernelName(s);
+  if (bare) out.bare = bare;
+  return out;
 }
 
 function addDetail(error: SanitizerError, t: string): void {
@@ -164,6 +228,27 @@ function addDetail(error: SanitizerError, t: string): void {
   const at = /^at (.+)$/.exec(t);
   if (at?.[1] && !error.kernel) {
     setKernel(error, at[1]);
+    return;
+  }
+  // memcheck's device call stack: the access is in a __device__ function, the last frame is the kernel.
+  const deviceFrame = /^Device Frame:\s*(.+)$/.exec(t);
+  if (deviceFrame?.[1]) {
+    const loc = parseCodeLocation(deviceFrame[1]);
+    if (loc?.bare && (error.deviceFrames ??= []).length < 60) {
+      error.deviceFrames.push(deviceFrame[1].trim());
+      if (error.kernel && error.kernel !== loc.bare) error.deviceFunction ??= error.kernel;
+      error.kernel = loc.bare;
+    }
+    return;
+  }
+  // Hazard reports: `Write Thread (31,0,0) at 0x00000170 in race.cu:10:sharedKernel(int*)`.
+  const thread = /^(Read|Write|Atomic|Access)\s+Thread (\(\d+,\d+,\d+\)) at (.+)$/.exec(t);
+  if (thread?.[1] && thread[3]) {
+    const race = (error.race ??= { first: '', second: '' });
+    const what = `${thread[1]} by thread ${thread[2]} at ${thread[3]}`;
+    if (!race.first) race.first = what;
+    else if (!race.second) race.second = what;
+    if (!error.kernel) setKernel(error, thread[3]);
     return;
   }
   const second = /^and (.+?) access at (.+)$/.exec(t);

@@ -1,4 +1,6 @@
+import { openRegularFile } from '../files.js';
 import type { Recognizer, SniffedFile } from '../types.js';
+import { fileReader, readElfCore } from './elf-core.js';
 
 /**
  * A raw CUDA GPU coredump (what `CUDA_COREDUMP_FILE` / the coredump pipe produce). It is an ELF core
@@ -9,6 +11,10 @@ export interface CudaCoredumpFile {
   /** Absolute path on the host that scanned it. */
   path: string;
   size: number;
+  /** `.cudbg` sections in its section-name table (the CUDA debugger's tables). */
+  cudaSections?: number;
+  /** The section table lies past the end of the file: cut, or still being written. */
+  truncated?: boolean;
 }
 
 declare module '../types.js' {
@@ -34,6 +40,21 @@ export function isCudaCoredumpHead(head: string): boolean {
 export const cudaCoredumpRecognizer: Recognizer<'cuda-coredump'> = {
   kind: 'cuda-coredump',
   sniff: (file: SniffedFile) => isCudaCoredumpHead(file.head),
-  read: async (file) => ({ path: file.path, size: file.size }),
-  describe: (d) => `CUDA GPU coredump (${Math.round(d.size / 1024 / 1024)} MiB): open with cuda-gdb "target cudacore"`,
+  async read(file) {
+    const out: CudaCoredumpFile = { path: file.path, size: file.size };
+    const handle = await openRegularFile(file.path).catch(() => null);
+    if (!handle) return out;
+    try {
+      const elf = await readElfCore(fileReader(handle), file.size);
+      if (elf) {
+        out.cudaSections = elf.cudaSections;
+        out.truncated = elf.truncated;
+      }
+    } finally {
+      await handle.close();
+    }
+    return out;
+  },
+  describe: (d) =>
+    `CUDA GPU coredump (${Math.round(d.size / 1024 / 1024)} MiB${d.cudaSections !== undefined ? `, ${d.cudaSections} .cudbg sections` : ''}${d.truncated ? ', CUT: its section table is missing' : ''}): open with cuda-gdb "target cudacore"`,
 };

@@ -40,8 +40,10 @@ export interface SassLine {
 }
 
 export interface CudaGdbException {
-  /** cuda-gdb's display name, e.g. "Warp Out-of-range Address". */
+  /** cuda-gdb's display name, e.g. "Warp Out-of-range Address", or the signal for a trap: "SIGTRAP (Trace/breakpoint trap)". */
   name: string;
+  /** Set when no `CUDA Exception:` line named it and the signal that stopped the GPU program did (`__trap()`, a breakpoint). */
+  signal?: string;
   pc?: string;
   /** Demangled function at the PC, as printed. */
   demangled?: string;
@@ -58,6 +60,13 @@ export interface CudaGdbTranscript {
   exception?: CudaGdbException;
   /** The kernel at the fault (or the focused kernel without an exception), bare + spellings seen. */
   kernel?: { bare: string; demangled?: string; mangled?: string; launch?: { grid: string; block: string }; params?: string[] };
+  /**
+   * The device function the PC is in, when it is not the kernel itself (a `__device__` function called
+   * from the kernel: `#0 … in store_row (…)`, `#1 … in my_kernel<<<…>>> (…)`). Bare name.
+   */
+  deviceFunction?: string;
+  /** `Program terminated with signal SIGTRAP, Trace/breakpoint trap.` / `received signal SIGSEGV, …`. */
+  signal?: { name: string; description: string; terminated: boolean };
   focus?: CudaFocus;
   kernels: CudaKernelRow[];
   /** cuda-gdb printed "No CUDA kernels." (a live process with nothing running on the GPU). */
@@ -73,16 +82,26 @@ export interface CudaGdbTranscript {
   problems: string[];
   /** The transcript ends without gdb's normal end (detach / last command output): the tool aborted. */
   incomplete: boolean;
+  /** The last line was cut mid-way (no newline and not a complete record) and was not read. */
+  cutMidLine: boolean;
 }
 
-const FOCUS_RE = /\[(?:Current focus set to|Switching focus to) CUDA (.+)\]/;
+const FOCUS_RE = /\[(?:Current focus set to|Switching focus to) CUDA ([^\]]+)\]/;
+const EXCEPTION_RE = /CUDA Exception:\s*(\S.*)$/;
+/** `Program terminated with signal SIGTRAP, Trace/breakpoint trap.`, `Thread 1 "python" received signal CUDA_EXCEPTION_14, Warp Illegal Address.` */
+const SIGNAL_RE = /(received|terminated with) signal ((?:SIG|CUDA_EXCEPTION_)[A-Z0-9_]{1,40}),?\s*(.*)$/;
 const KERNEL_ROW_RE = /^(\*)?\s*(\d+)\s+(.*?)\s*\((\d+,\d+,\d+)\)\s+\((\d+,\d+,\d+)\)\s+(\S.*?)\s*$/;
 const SASS_RE = /^\s*(\*>|=>)?\s*(0x[0-9a-fA-F]+)\s*(?:<(.+?)(?:\+(\d+))?>)?:\s*(.+?)\s*$/;
 
 /** Pure: reads a cuda-gdb transcript (coredump, attach or live run). Never throws on odd input. */
 export function parseCudaGdb(text: string): CudaGdbTranscript {
-  const out: CudaGdbTranscript = { mode: 'unknown', kernels: [], noKernels: false, sass: [], threads: [], deviceFrames: [], problems: [], incomplete: false };
+  const out: CudaGdbTranscript = { mode: 'unknown', kernels: [], noKernels: false, sass: [], threads: [], deviceFrames: [], problems: [], incomplete: false, cutMidLine: false };
   const lines = splitLogLines(text);
+  // A tool killed mid-write leaves a half line ("… in moe_align_bl"): a name read from it would be wrong.
+  if (lines.length && !/\n$/.test(text) && !looksComplete(lines[lines.length - 1]!.trim())) {
+    lines.pop();
+    out.cutMidLine = true;
+  }
   let inKernelTable = false;
   let thread: GdbThread | null = null;
   let sawEnd = false;
@@ -112,14 +131,18 @@ export function parseCudaGdb(text: string): CudaGdbTranscript {
     if (/^\[New LWP \d+\]|^\[New Thread 0x/.test(t) && out.mode === 'unknown') out.mode = 'attach';
     if (/^Starting program:/.test(t)) out.mode = 'live';
 
-    const exc = /^CUDA Exception:\s*(.+)$/.exec(t);
+    const exc = EXCEPTION_RE.exec(t);
     if (exc?.[1]) {
       out.exception = { ...out.exception, name: normalizeCudaException(exc[1]) };
+      delete out.exception.signal;
       continue;
     }
-    const signal = /received signal (CUDA_EXCEPTION_\d+),\s*([^.]+)/.exec(t);
-    if (signal?.[1]) {
-      out.exception ??= { name: normalizeCudaException(signal[2] ?? signal[1]) };
+    const signal = SIGNAL_RE.exec(t);
+    if (signal?.[2]) {
+      const name = signal[2];
+      const description = (signal[3] ?? '').replace(/\.$/, '').trim();
+      if (name.startsWith('CUDA_EXCEPTION_')) out.exception ??= { name: normalizeCudaException(description || name) };
+      else out.signal ??= { name, description, terminated: signal[1] !== 'received' };
       continue;
     }
     const pc = /^The exception was triggered at PC (0x[0-9a-fA-F]+)\s*(.*)$/.exec(t);
@@ -189,6 +212,12 @@ export function parseCudaGdb(text: string): CudaGdbTranscript {
   }
 
   finishKernel(out, stopFrame);
+  // A trap (`__trap()`, `asm("trap;")`) or a breakpoint stops the GPU with a signal and no `CUDA Exception:` line.
+  // On a CUDA coredump every signal is the GPU's; in a live or attached session only when it stopped in device code.
+  const onDevice = out.mode === 'coredump' || out.focus !== undefined || out.deviceFrames.some((f) => f.launch) || stopFrame?.launch !== undefined;
+  if (!out.exception && out.signal && onDevice) {
+    out.exception = { name: `${out.signal.name}${out.signal.description ? ` (${out.signal.description})` : ''}`, signal: out.signal.name };
+  }
   const main = out.threads.find((th) => th.id === 1) ?? out.threads.find((th) => out.pid !== undefined && th.lwp === out.pid);
   if (main) {
     const wait = blockingCallOf(main);
@@ -199,7 +228,7 @@ export function parseCudaGdb(text: string): CudaGdbTranscript {
     }
   }
   // An attach session ends with the detach line; a coredump session with the last command's output.
-  out.incomplete = out.mode === 'attach' ? !sawEnd : out.mode === 'coredump' ? out.exception === undefined && out.kernels.length === 0 : false;
+  out.incomplete = out.cutMidLine || (out.mode === 'attach' ? !sawEnd : out.mode === 'coredump' ? out.exception === undefined && out.kernels.length === 0 : false);
   return out;
 }
 
@@ -244,25 +273,52 @@ function parseKernelRow(line: string): CudaKernelRow | null {
 }
 
 function finishKernel(out: CudaGdbTranscript, stopFrame: GdbFrame | null): void {
-  const mangled = out.sass.find((s) => s.symbol?.startsWith('_Z'))?.symbol;
-  // Only frames with launch geometry are kernels; a host stop location (clock_nanosleep) is not.
-  const deviceTop = [out.deviceFrames[0], stopFrame ?? undefined].find((f) => f?.launch !== undefined);
+  const mangled = out.sass.find((x) => x.symbol?.startsWith('_Z'))?.symbol;
+  const frames = out.deviceFrames.length ? out.deviceFrames : stopFrame ? [stopFrame] : [];
+  // Only frames with launch geometry are kernels; a host stop location (clock_nanosleep) is not. The
+  // frames above the kernel frame are the device functions it called.
+  const kernelFrame = frames.find((f) => f.launch !== undefined) ?? (stopFrame?.launch ? stopFrame : undefined);
+  const innermost = kernelFrame ? frames[0] : undefined;
   const focusedRow = out.kernels.find((k) => k.focused) ?? (out.kernels.length === 1 ? out.kernels[0] : undefined);
-  const candidates = [out.exception?.demangled, deviceTop?.function, focusedRow?.invocation, mangled];
+  // The PC's function (exception line, SASS symbol) may be a device function, so it comes after the kernel frame and the kernels table.
+  const candidates = [kernelFrame?.function, focusedRow?.invocation, out.exception?.demangled, mangled];
   for (const c of candidates) {
     if (!c || c === '??') continue;
     const bare = bareKernelName(c);
     if (!bare) continue;
     out.kernel = { bare };
-    if (out.exception?.demangled) out.kernel.demangled = out.exception.demangled;
+    if (out.exception?.demangled && bareKernelName(out.exception.demangled) === bare) out.kernel.demangled = out.exception.demangled;
     if (mangled && bareKernelName(mangled) === bare) out.kernel.mangled = mangled;
-    const launch = deviceTop?.launch ?? (focusedRow ? { grid: focusedRow.gridDim, block: focusedRow.blockDim } : undefined);
+    const launch = kernelFrame?.launch ?? (focusedRow ? { grid: focusedRow.gridDim, block: focusedRow.blockDim } : undefined);
     if (launch) out.kernel.launch = launch;
-    const rowArgs = focusedRow ? /\(([^()]*(?:\([^()]*\)[^()]*)*)\)\s*$/.exec(focusedRow.invocation)?.[1] : undefined;
-    const params = deviceTop?.argNames ?? (rowArgs ? paramNames(rowArgs) : []);
+    const rowArgs = focusedRow ? lastParenGroup(focusedRow.invocation) : undefined;
+    const params = kernelFrame?.argNames ?? (rowArgs ? paramNames(rowArgs) : []);
     if (params.length) out.kernel.params = params;
+    const inner = [innermost !== kernelFrame ? innermost?.bare : undefined, out.exception?.demangled ? bareKernelName(out.exception.demangled) : undefined, mangled ? bareKernelName(mangled) : undefined];
+    const fn = inner.find((n): n is string => Boolean(n) && n !== bare);
+    if (fn) out.deviceFunction = fn;
     return;
   }
+}
+
+/** The text inside the last top-level `(…)` of a kernel invocation, scanned by hand (no backtracking). */
+function lastParenGroup(s: string): string | undefined {
+  const t = s.trimEnd();
+  if (!t.endsWith(')')) return undefined;
+  let depth = 0;
+  for (let i = t.length - 1; i >= 0; i--) {
+    if (t[i] === ')') depth++;
+    else if (t[i] === '(' && --depth === 0) return t.slice(i + 1, -1);
+  }
+  return undefined;
+}
+
+/** A last line with no newline is read only when it is a whole record (a frame with its location, a closed bracket, a full sentence). */
+function looksComplete(t: string): boolean {
+  if (!t) return true;
+  if (/^#\d+ /.test(t)) return / at \S+:\d+$| from \S+$|\)$/.test(t);
+  if (/^The exception was triggered at PC /.test(t)) return /\)$/.test(t);
+  return /[.)\]:]$/.test(t) || /^\[Inferior \d+ \(process \d+\) detached\]$/.test(t);
 }
 
 /** The faulting SASS instruction and up to `around` neighbours each side. */

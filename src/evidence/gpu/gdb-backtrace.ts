@@ -49,7 +49,8 @@ export function parseGdbFrame(line: string): GdbFrame | null {
     frame.source = at[1];
     rest = rest.slice(0, at.index);
   }
-  const launch = /<<<\(([^)]*)\),\(([^)]*)\)>>>/.exec(rest);
+  // Launch tuples are short: bounded repeats keep a long run of `<<<(` linear.
+  const launch = /<<<\(([^)]{0,64})\),\(([^)]{0,64})\)>>>/.exec(rest);
   if (launch?.[1] && launch[2]) frame.launch = { grid: `(${launch[1]})`, block: `(${launch[2]})` };
   const { name, args } = splitTrailingArgs(rest.trim());
   frame.function = name || '??';
@@ -109,7 +110,7 @@ export function parseThreadHeader(line: string): Omit<GdbThread, 'frames'> | nul
 }
 
 /** Host calls that block a thread on the GPU or on a collective: what a hang stack stops in. */
-const BLOCKING_CALL = /^(cuEventSynchronize|cudaEventSynchronize|cuStreamSynchronize|cudaStreamSynchronize|cuCtxSynchronize|cudaDeviceSynchronize|cuMemcpyDtoH\w*|cudaMemcpy\w*|cuStreamQuery|cudaStreamQuery|cuStreamWaitEvent|cudaStreamWaitEvent|nccl(?!Proxy)\w+|THCPEvent_synchronize|THCPStream_synchronize|c10d::\w+::wait\w*)$/;
+const BLOCKING_CALL = /^(cuEventSynchronize|cudaEventSynchronize|cuStreamSynchronize|cudaStreamSynchronize|cuCtxSynchronize|cudaDeviceSynchronize|THCPModule_cudaSynchronize|device_synchronize|stream_synchronize|\w*local_scalar_dense\w*|cuMemcpyDtoH\w*|cudaMemcpy\w*|cuStreamQuery|cudaStreamQuery|cuStreamWaitEvent|cudaStreamWaitEvent|nccl(?!Proxy)\w+|THCPEvent_synchronize|THCPStream_synchronize|c10d::\w+::wait\w*)$/;
 
 /** The first frame (innermost first) that is a known GPU/collective wait, e.g. `cuEventSynchronize`. */
 export function blockingCallOf(thread: GdbThread): GdbFrame | null {

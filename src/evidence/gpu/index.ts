@@ -3,6 +3,7 @@ import { computeSanitizerRecognizer } from './compute-sanitizer.js';
 import { coredumpProgressRecognizer } from './coredump-progress.js';
 import { cudaCoredumpRecognizer } from './cuda-coredump.js';
 import { cudaGdbRecognizer } from './cuda-gdb.js';
+import { hangCollectionRecognizer } from './hang-collection.js';
 import { ncclLogRecognizer } from './nccl-log.js';
 import { nvidiaSmiRecognizer } from './nvidia-smi.js';
 import { pythonStacksRecognizer } from './python-stacks.js';
@@ -18,4 +19,5 @@ export const GPU_RECOGNIZERS: readonly Recognizer[] = [
   ncclLogRecognizer,
   nvidiaSmiRecognizer,
   serverLogRecognizer,
+  hangCollectionRecognizer,
 ];

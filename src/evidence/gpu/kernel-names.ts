@@ -19,10 +19,12 @@ export function bareKernelName(text: string): string | null {
     const fromMangled = itaniumBareName(mangled[0]);
     if (fromMangled) return fromMangled;
   }
-  s = s.replace(/<<<.*?>>>/g, ' ');
+  s = replaceSpans(s, '<<<', '>>>', ' ');
   s = s.replace(/\(anonymous namespace\)/g, 'anonymous_namespace');
-  s = s.replace(/\{lambda[^}]*\}/g, 'lambda');
+  s = replaceSpans(s, '{lambda', '}', 'lambda');
   s = s.replace(/\boperator\(\)/g, 'operator_call');
+  // `[clone void k<4>(…)] device_fn(…)` (nvcc, compute-sanitizer) and `fn(int) [clone .isra.0]` (gcc): the clone note is not the name.
+  s = dropBracketGroups(s);
   const top = topLevelText(s);
   // The name is the last identifier before the first top-level parameter list.
   const tokens = top.split(/\s+/).filter(Boolean);
@@ -32,6 +34,37 @@ export function bareKernelName(text: string): string | null {
   const cleaned = last.replace(/^[*&]+|[*&,;:]+$/g, '');
   if (!/^[A-Za-z_][A-Za-z0-9_$.]*$/.test(cleaned)) return null;
   return cleaned === 'operator_call' ? 'operator()' : cleaned;
+}
+
+/**
+ * Replaces each `open … close` span with `by`, scanning once with indexOf (a lazy `open.*?close` regex is
+ * quadratic on a long run of `open` with no `close`). An unclosed span is left as it is.
+ */
+function replaceSpans(s: string, open: string, close: string, by: string): string {
+  let out = '';
+  let from = 0;
+  for (;;) {
+    const start = s.indexOf(open, from);
+    if (start < 0) break;
+    const end = s.indexOf(close, start + open.length);
+    if (end < 0) break;
+    out += s.slice(from, start) + by;
+    from = end + close.length;
+  }
+  return out + s.slice(from);
+}
+
+/** Removes `[…]` groups (nested brackets balanced), scanning once. */
+function dropBracketGroups(s: string): string {
+  if (!s.includes('[')) return s;
+  let out = '';
+  let depth = 0;
+  for (const c of s) {
+    if (c === '[') depth++;
+    else if (c === ']' && depth > 0) depth--;
+    else if (depth === 0) out += c;
+  }
+  return out;
 }
 
 /** Drops everything inside <...> and (...) and everything after the first top-level '('. */

@@ -41,7 +41,61 @@ export interface NcclLog {
   lineCount: number;
 }
 
-const PREFIX_RE = /([A-Za-z0-9_.-]+):(\d+):(\d+) \[(\d+)\] NCCL (INFO|WARN|ABORT|TRACE) (.*)$/;
+export interface NcclPrefix {
+  host: string;
+  pid: number;
+  tid: number;
+  cudaDev: number;
+  level: 'INFO' | 'WARN' | 'ABORT' | 'TRACE';
+  /** Index just past `NCCL LEVEL ` (or the end): where the message starts. */
+  msgAt: number;
+}
+
+const MARK = '] NCCL ';
+const LEVELS = ['INFO', 'WARN', 'ABORT', 'TRACE'] as const;
+const MAX_HOST = 253;
+const MAX_NUM = 10;
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isHostChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 45;
+
+/**
+ * The first `host:pid:tid [dev] NCCL LEVEL` prefix in `s`, found by hand: each `] NCCL ` is checked by
+ * walking back over bounded runs of digits and host characters. Linear in the length of `s` (a regex with
+ * an unanchored `[A-Za-z0-9_.-]+` took 44 s on a 256 KiB line of hex).
+ */
+export function findNcclPrefix(s: string, from = 0): NcclPrefix | null {
+  for (let at = s.indexOf(MARK, from); at >= 0; at = s.indexOf(MARK, at + 1)) {
+    const p = prefixEndingAt(s, at);
+    if (p) return p;
+  }
+  return null;
+}
+
+function prefixEndingAt(s: string, at: number): NcclPrefix | null {
+  const rest = at + MARK.length;
+  const level = LEVELS.find((l) => s.startsWith(l, rest) && (rest + l.length === s.length || s[rest + l.length] === ' ' || s[rest + l.length] === '\n' || s[rest + l.length] === '\r'));
+  if (!level) return null;
+  // back over: digits '[' ' ' digits ':' digits ':' host
+  let i = at - 1;
+  const digitsBack = (): number | null => {
+    const end = i;
+    while (i >= 0 && end - i < MAX_NUM && isDigit(s.charCodeAt(i))) i--;
+    return end === i ? null : Number(s.slice(i + 1, end + 1));
+  };
+  const dev = digitsBack();
+  if (dev === null || s[i] !== '[' || s[i - 1] !== ' ') return null;
+  i -= 2;
+  const tid = digitsBack();
+  if (tid === null || s[i] !== ':') return null;
+  i--;
+  const pid = digitsBack();
+  if (pid === null || s[i] !== ':') return null;
+  const hostEnd = i;
+  i--;
+  while (i >= 0 && hostEnd - i <= MAX_HOST && isHostChar(s.charCodeAt(i))) i--;
+  if (hostEnd - i - 1 < 1) return null;
+  return { host: s.slice(i + 1, hostEnd), pid, tid, cudaDev: dev, level, msgAt: Math.min(s.length, rest + level.length + 1) };
+}
 const CALL_RE = /^([A-Za-z]+): opCount (\S+)(.*)$/;
 const INIT_RE = /comm (0x[0-9a-fA-F]+|\(nil\)) rank (\d+) nranks (\d+) cudaDev (\d+)/;
 
@@ -50,13 +104,14 @@ export function parseNcclLog(text: string): NcclLog {
   const out: NcclLog = { processes: {}, warnings: [], lineCount: 0 };
   const lines = splitLogLines(text);
   for (let i = 0; i < lines.length; i++) {
-    const m = PREFIX_RE.exec(lines[i]!);
-    if (!m?.[1] || !m[2] || !m[4] || !m[5]) continue;
+    const line = lines[i]!;
+    const m = findNcclPrefix(line);
+    if (!m) continue;
     out.lineCount++;
-    const key = `${m[1]}:${m[2]}`;
-    const proc = (out.processes[key] ??= { host: m[1], pid: Number(m[2]), cudaDev: Number(m[4]), comms: {}, calls: [] });
-    const msg = (m[6] ?? '').trim();
-    if (m[5] === 'WARN' || m[5] === 'ABORT') {
+    const key = `${m.host}:${m.pid}`;
+    const proc = (out.processes[key] ??= { host: m.host, pid: m.pid, cudaDev: m.cudaDev, comms: {}, calls: [] });
+    const msg = line.slice(m.msgAt).trim();
+    if (m.level === 'WARN' || m.level === 'ABORT') {
       if (out.warnings.length < 50) out.warnings.push({ line: i + 1, text: msg, process: key });
       continue;
     }

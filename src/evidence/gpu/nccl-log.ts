@@ -1,6 +1,6 @@
 import type { Recognizer } from '../types.js';
 import { analyseNccl, type NcclAnalysis } from './nccl-divergence.js';
-import { parseNcclLog, type NcclLog } from './nccl-log-parse.js';
+import { findNcclPrefix, parseNcclLog, type NcclLog } from './nccl-log-parse.js';
 import { looksLikeText, readEvidenceText } from './text.js';
 
 export type { NcclCall, NcclProcess } from './nccl-log-parse.js';
@@ -16,7 +16,11 @@ declare module '../types.js' {
   }
 }
 
-const MARKER = /[A-Za-z0-9_.-]+:\d+:\d+ \[\d+\] NCCL (INFO|WARN|ABORT)/;
+/** An NCCL debug line anywhere in the text (scanned by hand: see findNcclPrefix). */
+const hasMarker = (text: string): boolean => {
+  const p = findNcclPrefix(text);
+  return p !== null && p.level !== 'TRACE';
+};
 
 /** Pure: text → parsed log + divergence analysis. */
 export function readNcclText(text: string): NcclEvidence {
@@ -38,10 +42,10 @@ export function describeNccl(e: NcclEvidence): string {
 
 export const ncclLogRecognizer: Recognizer<'nccl-log'> = {
   kind: 'nccl-log',
-  sniff: (file) => looksLikeText(file) && (MARKER.test(file.head) || file.size > file.head.length),
+  sniff: (file) => looksLikeText(file) && (hasMarker(file.head) || file.size > file.head.length),
   async read(file, signal) {
     const text = await readEvidenceText(file, signal);
-    if (!MARKER.test(text)) return null;
+    if (!hasMarker(text)) return null;
     const e = readNcclText(text);
     return e.lineCount ? e : null;
   },

@@ -118,7 +118,10 @@ function parseTables(text: string): NvidiaSmiSnapshot[] {
 }
 
 function normaliseField(h: string): string {
-  return h.trim().replace(/\s*\[.*\]$/, '').toLowerCase();
+  // `utilization.gpu [%]` → `utilization.gpu`; by indexOf (an unanchored `\[.*\]$` is quadratic on a run of `[`).
+  const t = h.trim();
+  const open = t.indexOf('[');
+  return (open >= 0 && t.endsWith(']') ? t.slice(0, open).trimEnd() : t).toLowerCase();
 }
 
 function parseCsv(text: string): NvidiaSmiSnapshot[] {
@@ -130,7 +133,7 @@ function parseCsv(text: string): NvidiaSmiSnapshot[] {
       fields = null;
       continue;
     }
-    const cells = line.split(',').map((c) => c.trim());
+    const cells = line.split(',', 256).map((c) => c.trim()); // nvidia-smi prints a few dozen columns at most
     const names = cells.map(normaliseField);
     if (names.some((n) => /^(index|pid|uuid|gpu_uuid|utilization\.gpu|memory\.used|name|pci\.bus_id)$/.test(n)) && !cells.some((c) => /^\d+$/.test(c))) {
       fields = names;

@@ -12,7 +12,7 @@ export function looksLikeText(file: SniffedFile): boolean {
 /** The recognizers' one I/O step: a bounded read of the whole file (head + tail when huge). */
 export async function readEvidenceText(file: SniffedFile, signal: AbortSignal): Promise<string> {
   throwIfAborted(signal, `reading ${file.rel}`);
-  const { text } = await readTextBounded(file.path);
+  const { text } = file.readText ? await file.readText(signal) : await readTextBounded(file.path, undefined, { signal });
   throwIfAborted(signal, `reading ${file.rel}`);
   return text;
 }

@@ -139,11 +139,13 @@ function liveBundles(ctx: RunContext, signal: AbortSignal, target: string, token
         lastDone = p.done;
         lastChangeAt = now;
       }
-      const stalledS = (now - lastChangeAt) / 1000;
+      // Overdue: the oldest request in flight has waited past the threshold (the engine reports its age),
+      // or nothing has finished for that long.
+      const stalledS = Math.max((now - lastChangeAt) / 1000, (p.oldestInFlightMs ?? 0) / 1000);
       const live = dirs.length;
       if (p.inFlight > 0 && stalledS >= Math.min(cfg.afterS, requestTimeoutS(ctx) / 2) && live < cfg.max && now - lastBundleAt >= cfg.everyS * 1000) {
         lastBundleAt = now;
-        take(`${p.inFlight} request(s) in flight, none finished for ${stalledS.toFixed(0)} s`);
+        take(`${p.inFlight} request(s) in flight, the oldest for ${((p.oldestInFlightMs ?? 0) / 1000).toFixed(0)} s`);
       }
     },
     async finish() {

@@ -7,7 +7,7 @@ export const routeStage: Stage = {
   title: 'route',
   deadlineMs: () => 5 * MINUTE,
   async run(ctx, signal) {
-    const routed = await routeStep(ctx.paths.root, { registry: ctx.deps.registry, signal });
+    const routed = await routeStep(ctx.paths.root, { registry: ctx.deps.registry, signal, ...(ctx.deps.invocation ? { invocation: ctx.deps.invocation } : {}) });
     ctx.state.report = routed.report;
     ctx.state.files.push(routed.reportJson, routed.reportMd);
     await patchIncident(ctx.paths.root, { status: 'routed', problemClass: routed.report.problemClass, nextSkill: routed.report.nextStep.skill }, ctx.now());

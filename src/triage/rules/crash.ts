@@ -18,6 +18,8 @@ export const cudaKernelFaultRule: Rule = {
     const up = upstreamHint(fault);
     const facts: Facts = { rootCauseHint: up.hint };
     if (fault.kernel) facts.faultingKernel = fault.kernel;
+    if (fault.deviceFunction) facts.deviceFunction = fault.deviceFunction;
+    if (fault.signal) facts.signal = fault.signal;
     if (fault.exception) facts.cudaException = fault.exception;
     if (up.upstreamKernel) facts.upstreamKernel = up.upstreamKernel;
     if (fault.pc) facts.faultPc = fault.pc;
@@ -31,8 +33,8 @@ export const cudaKernelFaultRule: Rule = {
     facts.faultLocatedBy = fault.located;
     Object.assign(facts, replayFacts(evidence));
 
-    const where = fault.kernel ? ` in ${fault.kernel}` : '';
-    const how = { debugger: 'cuda-gdb on the coredump', driver: 'the CUDA driver while writing the coredump', sanitizer: 'compute-sanitizer memcheck', assert: 'a device-side assertion', log: 'a CUDA error line in the log' }[fault.located];
+    const where = fault.kernel ? ` in ${fault.kernel}${fault.deviceFunction ? ` (device function ${fault.deviceFunction})` : ''}` : '';
+    const how = { debugger: 'cuda-gdb on the coredump', driver: 'the CUDA driver while writing the coredump', sanitizer: `compute-sanitizer ${fault.sanitizer?.tool ?? 'memcheck'}`, assert: 'a device-side assertion', log: 'a CUDA error line in the log' }[fault.located];
     const trigger = fault.trigger?.batch.newToken !== undefined ? ` on a ${fault.trigger.batch.kind} batch of ${fault.trigger.batch.newToken} new token(s)` : '';
     const evidenceRefs = up.evidence ? [...fault.evidence, up.evidence] : fault.evidence;
     const hasReplay = hasReplayEvidence(evidence);

@@ -1,9 +1,6 @@
-import path from 'node:path';
-import { incidentPaths } from '../../incident/layout.js';
-import { routeCommand } from '../next-commands.js';
+import { xidCommands } from '../rule-commands.js';
 import type { Facts } from '../../contracts/report.js';
 import { PRIORITY, type Rule } from '../rule.js';
-import { shq } from './gpu-evidence/common.js';
 
 /**
  * NVIDIA driver Xid lines. Hardware Xids (bus drop, ECC, NVLink, GSP) mean the GPU or host is at fault,
@@ -34,7 +31,6 @@ export const gpuXidRule: Rule = {
       if (!xid) continue;
       const what = HARDWARE_XID[xid.code]!;
       const facts: Facts = { xid: xid.code, xidMeaning: what, gpuPciBus: xid.pci };
-      const p = incidentPaths(ctx.incidentDir);
       return {
         rule: this.id,
         priority: PRIORITY.gpuFault,
@@ -45,12 +41,7 @@ export const gpuXidRule: Rule = {
         nextStep: {
           skill: 'collect-more',
           why: 'Drain the GPU (or host) from serving, then collect the driver view for the hardware team; replaying on this GPU proves nothing.',
-          commands: [
-            `nvidia-smi -q -x > ${shq(path.join(p.gpu, 'nvidia-smi-q.xml'))}`,
-            `dmesg -T | grep -E 'NVRM|Xid' > ${shq(path.join(p.logs, 'xid.txt'))}`,
-            `nvidia-smi --query-remapped-rows=gpu_bus_id,remapped_rows.correctable,remapped_rows.uncorrectable,remapped_rows.pending,remapped_rows.failure --format=csv > ${shq(path.join(p.gpu, 'remapped-rows.csv'))}`,
-            routeCommand(ctx),
-          ],
+          commands: xidCommands(ctx),
         },
         productionRisk: 'high: the GPU may keep failing; take it out of rotation until the hardware check passes',
         facts,

@@ -2,7 +2,7 @@ import type { Facts } from '../../contracts/report.js';
 import { PRIORITY, type Rule } from '../rule.js';
 import { findCollectiveStall } from './gpu-evidence/collective.js';
 import { batchFact, describeBatch, hasReplayEvidence, lastBatch, replayFacts, unique } from './gpu-evidence/common.js';
-import { distributedHangCommands } from './gpu-evidence/commands.js';
+import { distributedHangCommands, watchdogKill, watchdogKilledCommands } from './gpu-evidence/commands.js';
 import { crashThatExplainsAStall } from './gpu-evidence/crash-present.js';
 
 /**
@@ -40,6 +40,7 @@ export const collectiveHangRule: Rule = {
         : `ranks stalled in ${collective}${diverged ? `; ${skipper} is behind` : ''}`;
 
     const dead = crashThatExplainsAStall(evidence);
+    const killed = watchdogKill(evidence);
     const ruledOut = ['compute slowness / profiling: the GPUs are not computing, one rank waits for a peer that never joins', 'a kernel fault: no CUDA exception in the evidence'];
     if (c.utilisation) ruledOut.push('an idle server: busy GPUs spin in NCCL while the others idle');
     return {
@@ -54,7 +55,7 @@ export const collectiveHangRule: Rule = {
       nextStep: {
         skill: 'debug-distributed-hang',
         why: `A collective is stuck and the ranks disagree about it. Re-run the trigger on a clean target with NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=COLL per-rank logs, take per-rank stacks (py-spy) while it hangs, then either attach cuda-gdb (the ranks live on, but the driver then refuses a user-triggered coredump: "not supported with late attach") or, on a disposable target, write every rank's CUDA_COREDUMP_PIPE at once (the driver aborts each process right after its dump), and diff the per-rank collective sequences for the first divergence.`,
-        commands: distributedHangCommands(ctx, { hasReplay: hasReplayEvidence(evidence), pids: c.pids }),
+        commands: killed ? watchdogKilledCommands(ctx, { ...killed, hasReplay: hasReplayEvidence(evidence) }) : distributedHangCommands(ctx, { hasReplay: hasReplayEvidence(evidence), pids: c.pids }),
       },
       productionRisk: 'high: every request behind the stuck batch waits forever and health checks time out; the server needs a restart, and the same request shape will hang it again',
       facts,

@@ -1,7 +1,6 @@
 import type { EvidenceRef } from '../../contracts/report.js';
 import { PRIORITY, type RouteContext, type Rule } from '../rule.js';
-import { captureCommand, saveAndReplaySteps } from '../next-commands.js';
-import { hangCollectionCommands } from './gpu-evidence/commands.js';
+import { liveHangCommands, postMortemCommands } from '../rule-commands.js';
 import { baselineBundle, bundleFile, incidentBundle, isHealthy, multiRank, signalIn, type BundleItem } from './bundle-helpers.js';
 
 /** The server is gone: every endpoint refused. Look for what it left behind before anything else. */
@@ -121,31 +120,16 @@ function degradation(b: BundleItem): Array<{ name: string; file: string; state: 
 }
 
 function hangNextStep(ctx: RouteContext, multi: boolean) {
-  const collect = [...hangCollectionCommands(ctx, []), `triage route ${ctx.incidentDir}`];
   if (multi) {
     return {
       skill: 'debug-distributed-hang' as const,
       why: 'A multi-rank server that stops producing tokens is usually ranks diverging on a collective: collect per-rank stacks and NCCL COLL logs to find the rank that diverged.',
-      commands: [...collect, `# re-run the replay with collective logging: NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=COLL`],
+      commands: liveHangCommands(ctx, true),
     };
   }
   return {
     skill: 'collect-more' as const,
     why: 'The stall is located only at the HTTP level: per-process stacks say which loop is stuck and where.',
-    commands: collect,
+    commands: liveHangCommands(ctx, false),
   };
-}
-
-function postMortemCommands(ctx: RouteContext): string[] {
-  const log = ctx.server?.logFile ?? '<server log>';
-  const crash = ctx.server?.crashDumpDir ?? '<crash dump folder>';
-  return [
-    `grep -nE 'Dumped [0-9]+ finished and [0-9]+ unfinished requests|Scheduler hit an exception|CUDA error|OutOfMemoryError|watchdog|Xid' ${log} | tail -n 40`,
-    `tail -n 300 ${log} > ${ctx.incidentDir}/logs/server-tail.log`,
-    `ls -lt ${crash}/*/crash_dump_*.pkl | head`,
-    `triage dump ${crash}`,
-    ...saveAndReplaySteps(ctx, 'crash').slice(0, 1),
-    `triage route ${ctx.incidentDir}`,
-    captureCommand(ctx, 'baseline'),
-  ];
 }

@@ -1,7 +1,7 @@
 import type { EvidenceRef, Facts } from '../../contracts/report.js';
 import { PRIORITY, type Rule } from '../rule.js';
 import { batchFact, describeBatch, hasReplayEvidence, lastPrefill } from './gpu-evidence/common.js';
-import { oomCommands } from './gpu-evidence/commands.js';
+import { oomCommands, type CapacityKnob } from './gpu-evidence/commands.js';
 
 /**
  * GPU out of memory → crash, with the capacity knobs to turn. Never a hang: a stall after an OOM is
@@ -40,14 +40,16 @@ export const oomRule: Rule = {
       }
     }
 
-    const knobs = first.startup
-      ? ['--mem-fraction-static <current + 0.05>', '--max-total-tokens <smaller>', '--cuda-graph-max-bs <smaller>']
+    // Flags as server_args.py spells them today (--cuda-graph-max-bs is a deprecated alias of -decode).
+    const k = (flag: CapacityKnob['flag'], hint: string): CapacityKnob => ({ flag, hint });
+    const knobs: CapacityKnob[] = first.startup
+      ? [k('--mem-fraction-static', '<current + 0.05>'), k('--max-total-tokens', '<smaller>'), k('--cuda-graph-max-bs-decode', '<smaller>')]
       : duringGraphCapture
-        ? ['--cuda-graph-max-bs <half of current>', '--mem-fraction-static <current - 0.05>']
+        ? [k('--cuda-graph-max-bs-decode', '<half of current>'), k('--cuda-graph-max-bs-prefill', '<half of current>'), k('--mem-fraction-static', '<current - 0.05>')]
         : trigger?.batch.kind === 'prefill'
-          ? ['--chunked-prefill-size <half of current, e.g. 4096>', '--mem-fraction-static <current - 0.05>', '--max-running-requests <smaller>', '--max-total-tokens <smaller>', '--cuda-graph-max-bs <smaller>']
-          : ['--max-running-requests <smaller>', '--mem-fraction-static <current - 0.05>', '--max-total-tokens <smaller>', '--chunked-prefill-size <smaller>', '--cuda-graph-max-bs <smaller>'];
-    const facts: Facts = { oom: first.text, capacityKnobs: knobs.map((k) => k.split(' ')[0]!) };
+          ? [k('--chunked-prefill-size', '<half of current, e.g. 4096>'), k('--mem-fraction-static', '<current - 0.05>'), k('--max-running-requests', '<smaller>'), k('--max-total-tokens', '<smaller>'), k('--cuda-graph-max-bs-decode', '<smaller>')]
+          : [k('--max-running-requests', '<smaller>'), k('--mem-fraction-static', '<current - 0.05>'), k('--max-total-tokens', '<smaller>'), k('--chunked-prefill-size', '<smaller>'), k('--cuda-graph-max-bs-decode', '<smaller>')];
+    const facts: Facts = { oom: first.text, capacityKnobs: knobs.map((x) => x.flag) };
     if (first.tried) facts.triedToAllocate = first.tried;
     if (first.gpu !== undefined) facts.oomGpu = first.gpu;
     if (first.rank) facts.oomRank = first.rank;
@@ -64,7 +66,7 @@ export const oomRule: Rule = {
       ruledOut: ['a hang: an OOM kills the batch; any stall after it is a consequence', 'a kernel bug: the allocator refused memory, no kernel faulted'],
       nextStep: {
         skill: 'fix-at-traceback',
-        why: `Replay the trigger on a clean target and turn the capacity knobs one at a time (${knobs.map((k) => k.split(' ')[0]).join(', ')}) until it fits; keep the change that costs least throughput.`,
+        why: `Replay the trigger on a clean target and turn the capacity knobs one at a time (${knobs.map((x) => x.flag).join(', ')}) until it fits; keep the change that costs least throughput.`,
         commands: oomCommands(ctx, knobs, hasReplayEvidence(evidence)),
       },
       productionRisk: 'high: the same load shape will OOM again; each OOM fails the batch and may take the scheduler down',

@@ -4,7 +4,7 @@ import type { TraceSummary } from '../../evidence/profile/index.js';
 import type { EvidenceRef, Facts } from '../../contracts/report.js';
 import { PRIORITY, type RouteContext, type Rule } from '../rule.js';
 import { incidentBundle, signalIn } from './bundle-helpers.js';
-import { shq } from './gpu-evidence/common.js';
+import { profileAnalysisCommands } from '../rule-commands.js';
 
 /**
  * A torch.profiler trace of a compute-side slow incident names where the GPU time went: route to
@@ -100,10 +100,7 @@ function analysisCommands(traces: Array<EvidenceItem<'torch-trace'>>, ctx: Route
   const abs = traces.map((t) => path.resolve(ctx.root, t.file));
   const folders = [...new Set(abs.map((f) => path.dirname(f)))];
   const inputs = abs.length > 1 && (folders.length === 1 || abs.length > MAX_TRACE_COMMANDS) ? folders.slice(0, MAX_TRACE_COMMANDS) : abs.slice(0, MAX_TRACE_COMMANDS);
-  return [
-    '# from an SGLang checkout (the skill lives in its .claude/skills):',
-    ...inputs.map((input) => `python3 ${SKILL_SCRIPT} --input ${shq(input)}`),
-  ];
+  return profileAnalysisCommands(SKILL_SCRIPT, inputs);
 }
 
 function dominantBundleStage(stages: Record<string, number> | undefined): string | undefined {

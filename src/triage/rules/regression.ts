@@ -4,6 +4,7 @@
  */
 import type { Evidence } from '../../evidence/types.js';
 import { PRIORITY, type RouteContext, type Rule, type Verdict } from '../rule.js';
+import { bisectCommands } from '../rule-commands.js';
 
 export const regressionRule: Rule = {
   id: 'regression',
@@ -28,7 +29,7 @@ export const regressionRule: Rule = {
       nextStep: {
         skill: 'git-bisect',
         why: found ? 'Read the first bad commit and its diff; the bisect log shows each revision\'s replay.' : 'Run git bisect with the harness: it builds, starts, replays the saved trigger and answers good (0), bad (1) or skip (125).',
-        commands: found ? [`git show ${p.firstBadCommit}`, 'git bisect log'] : p.commands,
+        commands: bisectCommands(p),
       },
       productionRisk: 'as the incident: the bad build is what serves',
       facts: { good: p.good, bad: p.bad, harness: p.harness, ...(p.firstBadCommit ? { firstBadCommit: p.firstBadCommit } : {}), ...(changed.length ? { versionsChanged: changed } : {}) },

@@ -12,10 +12,10 @@
  * - reproduced 'slow'  → slow, just under the metrics-based slow band; next: profile the replay.
  * - reproduced false / 'inconclusive' → a weak verdict that records what the replay showed.
  */
-import path from 'node:path';
 import type { ReplayEvidence } from '../../evidence/replay.js';
 import type { Evidence, EvidenceItem } from '../../evidence/types.js';
-import { replayCommand, routeCommand, startCleanTargetCommand } from '../next-commands.js';
+import { captureCommand, cleanTargetSteps, replayCommand, routeCommand } from '../next-commands.js';
+import { replayProfileCommands, targetBundleCommands, targetLogCommands } from '../rule-commands.js';
 import type { Facts } from '../../contracts/report.js';
 import { hangCollectionCommands } from './gpu-evidence/commands.js';
 import { PRIORITY, type RouteContext, type Rule, type Verdict } from '../rule.js';
@@ -34,10 +34,6 @@ export const REPLAY_PRIORITY = {
   notReproduced: PRIORITY.weak,
   inconclusive: PRIORITY.weak - 5,
 } as const;
-
-function q(s: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Base URL of the replay target (replay.json stores the /generate URL). */
 function targetBase(e: ReplayEvidence): string {
@@ -71,8 +67,8 @@ export function ranksWithEvidence(evidence: Evidence): Set<number> {
 
 /** While the target still hangs: the shared per-rank collection, then a replay-time bundle, then route. */
 export function replayHangCommands(ctx: RouteContext, e: ReplayEvidence): string[] {
-  const targetCtx: RouteContext = { ...ctx, server: { url: targetBase(e) } };
-  return [...hangCollectionCommands(targetCtx, []), `triage capture ${q(targetBase(e))} --out ${q(path.join(ctx.incidentDir, 'replay', 'bundle'))}`, routeCommand(ctx)];
+  const targetCtx: RouteContext = { ...ctx, server: { url: targetBase(e), ...(ctx.server?.schedulerProcessPattern ? { schedulerProcessPattern: ctx.server.schedulerProcessPattern } : {}) } };
+  return [...hangCollectionCommands(targetCtx, []), ...targetBundleCommands(ctx, targetBase(e))];
 }
 
 function triggerFacts(e: ReplayEvidence): Facts['triggerRequest'] {
@@ -143,7 +139,7 @@ export const replayRule: Rule = {
         nextStep: {
           skill: 'collect-more',
           why: `The ${ctx.closedLoop.pipeline} pipeline started the target with CUDA coredumps on and no coredump reached the folder: read the end of the target's log for the exception that ended it.`,
-          commands: [`tail -n 200 ${q(path.join(ctx.incidentDir, 'logs', 'target.log'))}`, `grep -n -A30 Traceback ${q(path.join(ctx.incidentDir, 'logs', 'target.log'))}`],
+          commands: targetLogCommands(ctx),
         },
         productionRisk: 'high: the recorded traffic takes the server down',
         facts: { ...common, serverDiedAtMs: e.serverDiedAtMs },
@@ -152,7 +148,7 @@ export const replayRule: Rule = {
     }
 
     if (e.reproduced === 'crash') {
-      const steps = [startCleanTargetCommand(ctx, { SGLANG_CUDA_COREDUMP: '1', CUDA_ENABLE_USER_TRIGGERED_COREDUMP: '1' }), replayCommand(ctx), routeCommand(ctx)];
+      const steps = [...cleanTargetSteps(ctx, { SGLANG_CUDA_COREDUMP: '1', CUDA_ENABLE_USER_TRIGGERED_COREDUMP: '1' }), replayCommand(ctx), routeCommand(ctx)];
       return verdict({
         priority: REPLAY_PRIORITY.crash,
         problemClass: 'crash',
@@ -162,7 +158,7 @@ export const replayRule: Rule = {
         nextStep: {
           skill: 'collect-more',
           why: 'The replay reproduces the crash. Restart the clean target with CUDA coredumps on, replay again, and route the coredump with cuda-gdb.',
-          commands: steps.filter((s): s is string => s !== null),
+          commands: steps,
         },
         productionRisk: 'high: the recorded traffic takes the server down',
         facts: { ...common, serverDiedAtMs: e.serverDiedAtMs },
@@ -181,11 +177,7 @@ export const replayRule: Rule = {
         nextStep: {
           skill: 'llm-torch-profiler-analysis',
           why: 'The slowness reproduces on a clean target: profile the replay.',
-          commands: [
-            `curl -sS -X POST ${q(`${base}/start_profile`)} -H 'Content-Type: application/json' -d '{"output_dir": "/tmp/sglang-profile"}'`,
-            replayCommand(ctx, '--parallel 1'),
-            `curl -sS -X POST ${q(`${base}/stop_profile`)}`,
-          ],
+          commands: replayProfileCommands(ctx, base),
         },
         productionRisk: 'medium: latency, not availability',
         facts: { ...common, ...(e.vsRecorded ? { replayVsRecordedE2e: e.vsRecorded.medianRatio } : {}) },
@@ -202,7 +194,7 @@ export const replayRule: Rule = {
         nextStep: {
           skill: 'collect-more',
           why: 'The replay reproduces errors but nothing here says where they come from: read the target log around the failures and route again.',
-          commands: [`triage capture ${q(targetBase(e))} --out ${q(path.join(ctx.incidentDir, 'replay', 'bundle'))}`, routeCommand(ctx)],
+          commands: targetBundleCommands(ctx, targetBase(e)),
         },
         facts: common,
         evidence: ref(`reproduced=true: ${e.reproducedWhy}`),
@@ -223,7 +215,7 @@ export const replayRule: Rule = {
         why: inconclusive
           ? 'Re-run the replay once the target answers.'
           : 'A clean replay did not reproduce it: capture a bundle under production traffic and save more requests.',
-        commands: inconclusive ? [replayCommand(ctx), routeCommand(ctx)] : [`triage capture ${q(ctx.server?.name ?? ctx.server?.url ?? '<server-url>')} --out ${q(path.join(ctx.incidentDir, 'baseline'))}`, routeCommand(ctx)],
+        commands: inconclusive ? [replayCommand(ctx), routeCommand(ctx)] : [captureCommand(ctx, 'baseline'), routeCommand(ctx)],
       },
       facts: { ...common, reproduced: inconclusive ? String(e.reproduced) : false },
       evidence: ref(`reproduced=${String(e.reproduced)}: ${e.reproducedWhy}`),

@@ -1,8 +1,10 @@
 import type { EvidenceRef, Facts } from '../../contracts/report.js';
 import { PRIORITY, type Rule } from '../rule.js';
 import { findCollectiveStall } from './gpu-evidence/collective.js';
-import { stallCollectionCommands } from './gpu-evidence/commands.js';
+import { stallCollectionCommands, watchdogKill, watchdogKilledCommands } from './gpu-evidence/commands.js';
+import { hasReplayEvidence } from './gpu-evidence/common.js';
 import { crashThatExplainsAStall } from './gpu-evidence/crash-present.js';
+import { findLiveness } from './gpu-evidence/liveness.js';
 
 /**
  * A scheduler that stopped making progress with no collective in sight (watchdog timeout, health check
@@ -43,9 +45,14 @@ export const schedulerStallRule: Rule = {
     if (c.divergentPids.length) facts.idlePids = c.divergentPids;
 
     const dead = crashThatExplainsAStall(evidence);
+    const killed = watchdogKill(evidence);
     // A watchdog or failed health check says the server stopped; one stack snapshot or one nvidia-smi only suggests it.
     const confirmed = refs.length > 0 || evidence.of('server-log').some((i) => i.data.watchdogTimeouts.length);
-    const priority = dead ? PRIORITY.weak : confirmed ? PRIORITY.schedulerStall : stuck.length ? PRIORITY.schedulerStall - 10 : PRIORITY.weak + 5;
+    // Live beats dead: a running process parked on the GPU outranks a refused capture ("server down").
+    const live = findLiveness(evidence);
+    if (live.alive) facts.processAlive = true;
+    const liveAndStuck = live.alive && stuck.length > 0;
+    const priority = dead ? PRIORITY.weak : liveAndStuck ? PRIORITY.liveHang - 3 : confirmed ? PRIORITY.schedulerStall : stuck.length ? PRIORITY.schedulerStall - 10 : PRIORITY.weak + 5;
     return {
       rule: this.id,
       priority,
@@ -59,12 +66,14 @@ export const schedulerStallRule: Rule = {
       ruledOut: [],
       nextStep: {
         skill: 'collect-more',
-        why: 'Nothing here shows the collective or kernel behind the stall. Take stacks of every scheduler (py-spy --native, else faulthandler), snapshot nvidia-smi twice, trigger a CUDA coredump through CUDA_COREDUMP_PIPE if enabled, and only then attach cuda-gdb (an attach disables the user-triggered coredump).',
-        commands: stallCollectionCommands(ctx, c.pids),
+        why: killed
+          ? 'The watchdog timed out and killed the server: SGLang already py-spy dumped every scheduler into its log, wrote the crash dump and killed its process tree, so there is nothing left to attach to. The unfinished request in the crash dump is the trigger: replay it on a clean target with a deadline and collect stacks there while it hangs.'
+          : 'Nothing here shows the collective or kernel behind the stall. Take stacks of every scheduler (py-spy --native), snapshot nvidia-smi twice, and only then attach cuda-gdb (an attach disables the user-triggered coredump).',
+        commands: killed ? watchdogKilledCommands(ctx, { ...killed, hasReplay: hasReplayEvidence(evidence) }) : stallCollectionCommands(ctx, c.pids),
       },
       productionRisk: 'high: requests queue behind the stalled batch until the watchdog kills the server',
       facts,
-      evidence: [...(dead ? [dead] : []), ...c.evidence, ...refs],
+      evidence: [...(dead ? [dead] : []), ...c.evidence, ...refs, ...(liveAndStuck ? live.evidence.filter((r) => !c.evidence.some((e) => e.file === r.file)) : [])],
     };
   },
 };

@@ -1,8 +1,8 @@
 import type { Evidence } from '../../evidence/types.js';
 import type { LatencyView } from '../../evidence/bundle/window.js';
 import type { EvidenceRef } from '../../contracts/report.js';
-import { PRIORITY, type RouteContext, type Rule, type Verdict } from '../rule.js';
-import { saveAndReplaySteps } from '../next-commands.js';
+import { PRIORITY, type Rule, type Verdict } from '../rule.js';
+import { computeSlowCommands, queuePressureCommands } from '../rule-commands.js';
 import type { Signal, SignalId } from '../../evidence/bundle/signals.js';
 import { bundleFile, bundleSignals, productionBundle } from './bundle-helpers.js';
 
@@ -53,7 +53,7 @@ export const computeSlowRule: Rule = {
         why: replayed
           ? 'The replay reproduced the slowness with the queue empty, so the time is spent in compute: profile the replay target.'
           : 'The bundle points at compute, not queueing. A bundle cannot say which kernel: save the slow request, replay it on a clean target, and profile that replay (never profile production).',
-        commands: [...(replayed ? [] : saveAndReplaySteps(ctx, 'request')), ...profileCommands(ctx)],
+        commands: computeSlowCommands(ctx, replayed),
       },
       productionRisk: 'Degraded latency, not an outage: requests complete but slowly. Risk grows with prompt length if prefill is the bottleneck.',
       facts: { dominantStage, avgTtftSeconds: m.avg_ttft_seconds, avgQueueSeconds: m.avg_queue_time_seconds, rateWindow: rateWindowFact(m) },
@@ -83,11 +83,7 @@ export const queuePressureRule: Rule = {
       nextStep: {
         skill: 'collect-more',
         why: 'Queue pressure is a capacity question, not a kernel question: confirm the arrival rate and request shapes against capacity before touching the profiler.',
-        commands: [
-          ...saveAndReplaySteps(ctx, 'request'),
-          `# capacity now: max_total_num_tokens=${cap.max_total_num_tokens ?? 'n/a'} max_running_requests=${cap.effective_max_running_requests_per_dp ?? 'n/a'}`,
-          '# knobs to review: --max-running-requests, --mem-fraction-static, --chunked-prefill-size, --schedule-conservativeness, more DP replicas',
-        ],
+        commands: queuePressureCommands(ctx, { maxTotalTokens: cap.max_total_num_tokens, maxRunningRequests: cap.effective_max_running_requests_per_dp }),
       },
       productionRisk: `Latency grows with load; waiting=${load.waiting_reqs ?? 'not measured'}, token_usage=${f3(load.token_usage)}. Sustained pressure leads to timeouts at the client and retraction storms.`,
       facts: { waitingReqs: load.waiting_reqs, tokenUsage: load.token_usage, avgQueueSeconds: m.avg_queue_time_seconds, rateWindow: rateWindowFact(m) },
@@ -108,17 +104,6 @@ function queuePressure(signals: readonly Signal[], avgQueueSeconds: number | nul
 /** Which span the verdict's latency figures cover, said in facts so a reader knows what was averaged. */
 function rateWindowFact(view: LatencyView): { source: LatencyView['source']; seconds: number | null; description: string } {
   return { source: view.source, seconds: view.seconds, description: view.description };
-}
-
-function profileCommands(ctx: RouteContext): string[] {
-  const target = ctx.server?.replayTargetUrl ?? 'http://127.0.0.1:31000';
-  const dir = `${ctx.incidentDir}/profiles`;
-  return [
-    '# once the replay reproduces the slowness, profile a second replay on the clean target:',
-    `curl -sS -X POST ${target}/start_profile -H 'Content-Type: application/json' -d '{"output_dir": "${dir}", "num_steps": 5, "activities": ["CPU", "GPU"], "record_shapes": true}'`,
-    `triage replay ${ctx.incidentDir}/dumps --target ${target} --parallel 1 --out ${ctx.incidentDir}`,
-    `ls ${dir}/*.trace.json.gz   # open with llm-torch-profiler-analysis`,
-  ];
 }
 
 export type { Evidence };

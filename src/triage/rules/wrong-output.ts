@@ -4,9 +4,8 @@
  * topology), that change is the lead. When identity matches and greedy outputs still differ, the
  * kernels or the cache disagree: SGLang's kl-consistency-test (prefill vs decode logprobs) localises it.
  */
-import path from 'node:path';
 import type { Evidence } from '../../evidence/types.js';
-import { shellQuote as quote } from '../../util/shell-quote.js';
+import { differingOutputsCommands, identityDiffCommands } from '../rule-commands.js';
 import { PRIORITY, type RouteContext, type Rule, type Verdict } from '../rule.js';
 
 export const wrongOutputRule: Rule = {
@@ -47,11 +46,11 @@ export const wrongOutputRule: Rule = {
           : 'greedy outputs differ; no earlier baseline of this server was found to rule identity drift out',
       ruledOut: identityDrift ? [] : d.identity?.compared ? ['a changed model, template, parser, quantisation or topology (identity matches)'] : [],
       nextStep: identityDrift
-        ? { skill: 'collect-more', why: 'Put the changed identity back (or confirm it was intended) and compare again before debugging kernels.', commands: [`diff <(jq -S . ${quote(d.identity!.baseline ?? '')}/server_info.json) <(jq -S . ${quote(path.join(ctx.incidentDir, 'baseline', 'server_info.json'))})`] }
+        ? { skill: 'collect-more', why: 'Put the changed identity back (or confirm it was intended) and compare again before debugging kernels.', commands: identityDiffCommands(ctx, d.identity!.baseline ?? '') }
         : {
             skill: 'kl-consistency-test',
             why: 'Identity matches and greedy outputs differ: score the same tokens by prefill and by decode (SGLang .claude/skills/kl-consistency-test) to tell batch variance from a wrong cache or state path.',
-            commands: [`jq '.results[] | select(.same == false)' ${quote(path.join(ctx.incidentDir, 'compare', 'outputs.json'))}`],
+            commands: differingOutputsCommands(ctx),
           },
       productionRisk: 'high: users get different answers than before',
       facts: common,

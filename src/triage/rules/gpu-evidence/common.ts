@@ -17,17 +17,6 @@ export function replayFacts(evidence: Evidence): Record<string, unknown> {
   return out;
 }
 
-/** Shell-quotes one word for a copy-pasteable command. */
-export function shq(s: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-export function envPrefix(env: Record<string, string>): string {
-  return Object.entries(env)
-    .map(([k, v]) => `${k}=${shq(v)}`)
-    .join(' ');
-}
-
 export interface BatchRef {
   batch: BatchLine;
   file: string;

@@ -13,6 +13,10 @@ import { describeBatch, lastPrefill, type BatchRef } from './common.js';
 export interface GpuFault {
   /** Bare name of the faulting kernel, when any source names it. */
   kernel?: string;
+  /** The `__device__` function the fault is in, when the kernel called one (bare). */
+  deviceFunction?: string;
+  /** The signal that stopped the GPU when no CUDA exception was reported (a trap). */
+  signal?: string;
   /** cuda-gdb's exception name, or the closest description another source gives. */
   exception?: string;
   /** How the kernel was located: debugger/driver/sanitizer/assert; "log" means only a CUDA error line. */
@@ -28,7 +32,7 @@ export interface GpuFault {
   crashDump?: { path: string; file: string };
   trigger?: BatchRef;
   /** Sanitizer report of the faulting access, when present. */
-  sanitizer?: { error: SanitizerError; file: string };
+  sanitizer?: { error: SanitizerError; file: string; tool: string };
   /** Every kernel-like name seen anywhere, with its file: candidates for the producer one launch upstream. */
   mentions: Array<{ name: string; file: string }>;
   /** Address-class fault (out-of-range, illegal address, out of bounds). */
@@ -50,6 +54,8 @@ export function findGpuFault(evidence: Evidence): GpuFault | null {
     fault.located = 'debugger';
     fault.exception = t.exception.name;
     if (t.kernel) fault.kernel = t.kernel.bare;
+    if (t.deviceFunction) fault.deviceFunction = t.deviceFunction;
+    if (t.exception.signal) fault.signal = t.exception.signal;
     if (t.exception.pc) fault.pc = t.exception.pc;
     if (t.kernel?.mangled) fault.mangled = t.kernel.mangled;
     if (t.kernel?.launch) fault.launch = t.kernel.launch;
@@ -58,7 +64,7 @@ export function findGpuFault(evidence: Evidence): GpuFault | null {
     if (t.focus) fault.focus = Object.entries(t.focus).map(([k, v]) => `${k} ${v}`).join(', ');
     refs.push({
       file: item.file,
-      fact: `cuda-gdb${t.mode === 'coredump' ? ' on the coredump' : ''}: CUDA Exception: ${t.exception.name}${t.exception.pc ? ` at PC ${t.exception.pc}` : ''}${t.kernel ? ` in ${t.kernel.bare}` : ''}${t.kernel?.mangled ? ` (${t.kernel.mangled})` : ''}${fault.launch ? `, launch ${fault.launch.grid}x${fault.launch.block}` : ''}${fault.focus ? `; focus ${fault.focus}` : ''}`,
+      fact: `cuda-gdb${t.mode === 'coredump' ? ' on the coredump' : ''}: ${t.exception.signal ? `${t.signal?.terminated ? 'program terminated with signal' : 'GPU stopped with signal'} ${t.exception.name}, no CUDA Exception line` : `CUDA Exception: ${t.exception.name}`}${t.exception.pc ? ` at PC ${t.exception.pc}` : ''}${t.kernel ? ` in ${t.kernel.bare}` : ''}${t.deviceFunction ? ` (in device function ${t.deviceFunction})` : ''}${t.kernel?.mangled ? ` (${t.kernel.mangled})` : ''}${fault.launch ? `, launch ${fault.launch.grid}x${fault.launch.block}` : ''}${fault.focus ? `; focus ${fault.focus}` : ''}`,
     });
     const sass = sassAroundFault(t);
     const bad = sass.find((s) => s.faulting);
@@ -90,18 +96,22 @@ export function findGpuFault(evidence: Evidence): GpuFault | null {
 
   for (const item of evidence.of('compute-sanitizer')) {
     for (const err of item.data.errors) for (const f of err.hostFrames) fault.mentions.push(...hostFrameNames(f).map((name) => ({ name, file: item.file })));
-    const access = item.data.errors.find((e) => e.category === 'memory-access' || e.category === 'hardware');
+    // An invalid barrier aborts the kernel: in a program that then failed (`Program hit cudaError…`, or
+    // `Target application returned an error`), the kernel synccheck names is the faulting kernel.
+    const crashed = item.data.targetFailed || item.data.errors.some((e) => e.category === 'api');
+    const access = item.data.errors.find((e) => e.category === 'memory-access' || e.category === 'hardware') ?? (crashed ? item.data.errors.find((e) => e.kernel && e.category === 'sync') : undefined);
     if (!access) continue;
-    fault.sanitizer ??= { error: access, file: item.file };
+    fault.sanitizer ??= { error: access, file: item.file, tool: item.data.tool };
     if (!fault.located || fault.located === 'log') {
       fault.located = 'sanitizer';
       if (access.kernel) fault.kernel = access.kernel;
+      if (access.deviceFunction) fault.deviceFunction = access.deviceFunction;
       fault.exception = `${access.kind}${access.addressNote ? ` (${access.address ?? 'address'} ${access.addressNote})` : ''} [compute-sanitizer]`;
     }
     const callers = access.hostFrames.map(pythonCaller).filter((x): x is string => x !== null);
     refs.push({
       file: item.file,
-      fact: `compute-sanitizer ${item.data.tool} (line ${access.line}): ${access.kind}${access.kernel ? ` in ${access.kernel}` : ''}${access.offset ? `+${access.offset}` : ''}${access.thread ? ` by thread ${access.thread} in block ${access.block}` : ''}${access.address ? `: ${access.address} ${access.addressNote ?? ''}` : ''}${callers.length ? `; launched from ${callers.slice(0, 4).join(' ← ')}` : ''}`,
+      fact: `compute-sanitizer ${item.data.tool} (line ${access.line}): ${access.kind}${access.kernel ? ` in ${access.kernel}` : ''}${access.deviceFunction ? ` (device function ${access.deviceFunction})` : ''}${access.offset ? `+${access.offset}` : ''}${access.thread ? ` by thread ${access.thread} in block ${access.block}` : ''}${access.address ? `: ${access.address} ${access.addressNote ?? ''}` : ''}${callers.length ? `; launched from ${callers.slice(0, 4).join(' ← ')}` : ''}`,
     });
   }
 
