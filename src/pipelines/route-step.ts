@@ -28,7 +28,7 @@ export async function routeStep(dir: string, opts: { registry: Registry; signal:
   const evidence = await scanFolder(paths.root, { recognizers: RECOGNIZERS, folderRecognizers: FOLDER_RECOGNIZERS, signal: opts.signal });
   const context = await routeContextFor(paths.root, evidence, opts.registry, opts.invocation);
   const incident = await readIncidentFile(paths.root);
-  const report = redactReport(afterClosedLoop(withReplayOutcome(route(evidence, context, RULES), evidence), incident, context));
+  const report = redactReport(afterClosedLoop(withReplayOutcome(route(evidence, context, RULES), evidence), incident, context, evidence));
   if (opts.write !== false) {
     await writeFileAtomic(paths.reportJson, `${JSON.stringify(report, null, 2)}\n`);
     await writeFileAtomic(paths.reportMd, renderReportMarkdown(report, { incidentId: incident?.id, server: context.server?.name ?? context.server?.url, incidentDir: paths.root }));
@@ -92,10 +92,13 @@ const REPRODUCED_ON_TARGET = new Set(['crash', 'hang', 'slow']);
  * what it showed. Its report says so and keeps only what is left to do: the steps that start the
  * target again or replay the trigger again to reproduce it are dropped.
  */
-function afterClosedLoop(report: Report, incident: IncidentFile | null, context: RouteContext): Report {
+function afterClosedLoop(report: Report, incident: IncidentFile | null, context: RouteContext, evidence: Evidence): Report {
   const reproduced = report.facts.reproduced;
   if (!incident?.target || typeof reproduced !== 'string' || !REPRODUCED_ON_TARGET.has(reproduced)) return report;
-  const again = (cmd: string) => /(^|\s)triage (replay|route)\s/.test(cmd) || /(^|\s)triage capture\s.*replay\/bundle/.test(cmd) || isCleanTargetStart(context, cmd);
+  // The pipeline already read the coredump it collected: opening it again is not left to do.
+  const coreRead = evidence.of('cuda-gdb').some((t) => t.file.startsWith('coredumps/'));
+  const again = (cmd: string) =>
+    /(^|\s)triage (replay|route)\s/.test(cmd) || /(^|\s)triage capture\s.*replay\/bundle/.test(cmd) || isCleanTargetStart(context, cmd) || (coreRead && /target cudacore/.test(cmd));
   const left = report.nextStep.commands.filter((c) => !again(c));
   return {
     ...report,
