@@ -3,13 +3,15 @@ import { TriageError } from '../errors.js';
 import { formatCollectedAt } from '../evidence/bundle/capture.js';
 import { captureStep } from '../pipelines/capture-step.js';
 import { routeStep } from '../pipelines/route-step.js';
+import { resolveCaptureTimeouts } from '../sglang/endpoints.js';
+import { redactText } from '../sglang/redact.js';
 import { renderReportText } from '../../templates/report-text.js';
 import { numberOption, parseCommandArgs } from './args.js';
 import { EXIT, print, say, writeJson, type Subcommand } from './io.js';
 import { detectInvocation } from '../config/invocation.js';
 import { registryFrom, resolveTarget } from './target.js';
 
-const USAGE = 'triage capture <server|url> [--out DIR] [--timeout S] [--health-timeout S] [--token T] [--servers FILE] [--json]';
+const USAGE = 'triage capture <server|url> [--out DIR] [--timeout S] [--health-timeout S] [--window S] [--token T] [--servers FILE] [--json]';
 
 /** Keep the scene: a read-only bundle from a live server, summarised and routed. */
 export const captureCommand: Subcommand = async (argv, ctx) => {
@@ -19,6 +21,7 @@ export const captureCommand: Subcommand = async (argv, ctx) => {
       out: { type: 'string' },
       timeout: { type: 'string' },
       'health-timeout': { type: 'string' },
+      window: { type: 'string' },
       token: { type: 'string' },
       servers: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -26,14 +29,18 @@ export const captureCommand: Subcommand = async (argv, ctx) => {
     USAGE,
   );
   if (positionals.length !== 1) throw new TriageError('E_USAGE', `expected exactly one server name or URL\nusage: ${USAGE}`);
-  const timeoutS = numberOption(values.timeout, 'timeout', USAGE, { min: 0.1, max: 3600 });
-  const healthTimeoutS = numberOption(values['health-timeout'], 'health-timeout', USAGE, { min: 0.1, max: 3600 });
+  // --timeout alone bounds every endpoint, the health probes included; with neither flag, 10 s and 25 s.
+  const explicitTimeout = numberOption(values.timeout, 'timeout', USAGE, { min: 0.1, max: 3600 });
+  const explicitHealth = numberOption(values['health-timeout'], 'health-timeout', USAGE, { min: 0.1, max: 3600 });
+  const { timeoutS, healthTimeoutS } = resolveCaptureTimeouts({ timeoutS: explicitTimeout, healthTimeoutS: explicitHealth });
+  const windowS = numberOption(values.window, 'window', USAGE, { min: 1, max: 3600 });
   const registry = await registryFrom(values.servers, ctx.env);
   const target = resolveTarget(positionals[0]!, registry);
   const now = new Date();
   const outDir = path.resolve(ctx.cwd, values.out ?? `triage-bundle-${formatCollectedAt(now)}`);
 
-  say(ctx, `capturing ${target.name ? `${target.name} (${target.url})` : target.url} → ${outDir}`);
+  // A URL may carry user:password@: never printed.
+  say(ctx, redactText(`capturing ${target.name ? `${target.name} (${target.url})` : target.url} → ${outDir}${windowS ? ` (second /metrics scrape after ${windowS} s)` : ''}`));
   const result = await captureStep({
     baseUrl: target.url,
     outDir,
@@ -43,6 +50,7 @@ export const captureCommand: Subcommand = async (argv, ctx) => {
     adminToken: target.name ? ctx.credentials.adminToken(target) : undefined,
     timeoutS,
     healthTimeoutS,
+    ...(windowS ? { windowS } : {}),
     signal: ctx.signal,
     now: () => new Date(),
     onEndpoint: (file, outcome, ms) => say(ctx, `  ${file.padEnd(32)} ${outcome.padEnd(10)} ${ms} ms`),
@@ -53,7 +61,7 @@ export const captureCommand: Subcommand = async (argv, ctx) => {
     writeJson(ctx, { bundleDir: outDir, elapsedMs: result.capture.elapsedMs, summary: result.summary, report: routed.report });
   } else {
     // The report (summary + routed report) on stdout; the endpoint lines above were progress on stderr.
-    print(ctx, `${result.summaryText}\n${renderReportText(routed.report, routed.reportJson)}`);
+    print(ctx, redactText(`${result.summaryText}\n${renderReportText(routed.report, routed.reportJson)}`));
   }
   return EXIT.ok;
 };

@@ -17,6 +17,8 @@ export interface CaptureStepInput {
   adminToken?: string;
   timeoutS?: number;
   healthTimeoutS?: number;
+  /** Scrape /metrics again this many seconds later (rates over a window). */
+  windowS?: number;
   /** Per-endpoint body cap (default 64 MiB). */
   maxBodyBytes?: number;
   dispatcher?: Dispatcher;
@@ -43,6 +45,7 @@ export async function captureStep(input: CaptureStepInput): Promise<CaptureStepR
     // An explicit --timeout above the health budget also lifts the health probes.
     healthTimeoutS: input.healthTimeoutS ?? Math.max(timeoutS, HEALTH_TIMEOUT_S),
     serverName: input.serverName,
+    ...(input.windowS ? { windowS: input.windowS } : {}),
     ...(input.maxBodyBytes ? { maxBodyBytes: input.maxBodyBytes } : {}),
     dispatcher: input.dispatcher,
     signal: input.signal,

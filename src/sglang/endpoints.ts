@@ -29,6 +29,17 @@ export const BUNDLE_ENDPOINTS: readonly EndpointSpec[] = [
 
 export const BUNDLE_FILES = ['metadata.json', 'SUMMARY.txt', ...BUNDLE_ENDPOINTS.flatMap((e) => (e.format === 'text' ? [e.file, `${e.file}.error.json`] : [e.file]))];
 
-/** SGLang's health probe waits up to SGLANG_HEALTH_CHECK_TIMEOUT (20 s) before answering 503. */
+/** SGLang's health probe waits up to SGLANG_HEALTH_CHECK_TIMEOUT (20 s) before answering 503 (see health.ts). */
 export const HEALTH_TIMEOUT_S = 25;
 export const DEFAULT_TIMEOUT_S = 10;
+
+/**
+ * The per-request timeouts of one capture. An explicit `timeoutS` bounds every endpoint, the health probes
+ * included, unless `healthTimeoutS` is given too; with neither, the defaults (10 s, and 25 s for the health
+ * probes so that SGLang's 20 s probe can answer its 503).
+ */
+export function resolveCaptureTimeouts(explicit: { timeoutS?: number; healthTimeoutS?: number }): { timeoutS: number; healthTimeoutS: number } {
+  const timeoutS = explicit.timeoutS ?? DEFAULT_TIMEOUT_S;
+  const healthTimeoutS = explicit.healthTimeoutS ?? (explicit.timeoutS !== undefined ? explicit.timeoutS : HEALTH_TIMEOUT_S);
+  return { timeoutS, healthTimeoutS };
+}

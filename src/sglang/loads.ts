@@ -7,6 +7,8 @@ export interface LoadRow {
   running: number | null;
   waiting: number | null;
   usedTokens: number | null;
+  /** Used plus tokens of queued requests (`num_total_tokens`). */
+  totalTokens: number | null;
   maxTotalTokens: number | null;
   tokenUsage: number | null;
   genThroughput: number | null;
@@ -47,6 +49,7 @@ function fromV1(r: Record<string, unknown>): LoadRow {
     running: num(r.num_running_reqs),
     waiting: num(r.num_waiting_reqs),
     usedTokens: num(r.num_used_tokens),
+    totalTokens: num(r.num_total_tokens),
     maxTotalTokens: num(r.max_total_num_tokens),
     tokenUsage: num(r.token_usage),
     genThroughput: num(r.gen_throughput),
@@ -59,14 +62,23 @@ function fromV1(r: Record<string, unknown>): LoadRow {
   };
 }
 
-/** Old `/get_load`: {dp_rank, num_reqs, num_waiting_reqs, num_tokens}; num_reqs counted running. */
+/**
+ * `/get_load`: `num_reqs` is running PLUS waiting and `num_tokens` is used PLUS pending (tokens of queued
+ * requests). Today's shim (`entrypoints/http_server.py` `get_load`) adds `num_pending_tokens`; the 2025
+ * scheduler (`scheduler_metrics_mixin.py` `get_load`) returned only the four fields.
+ */
 function fromGetLoad(r: Record<string, unknown>): LoadRow {
   if ('num_running_reqs' in r) return fromV1(r);
+  const reqs = num(r.num_reqs);
+  const waiting = num(r.num_waiting_reqs);
+  const tokens = num(r.num_tokens);
+  const pending = num(r.num_pending_tokens);
   return {
     dpRank: num(r.dp_rank),
-    running: num(r.num_reqs),
-    waiting: num(r.num_waiting_reqs),
-    usedTokens: num(r.num_tokens),
+    running: reqs !== null && waiting !== null ? Math.max(0, reqs - waiting) : null,
+    waiting,
+    usedTokens: tokens !== null && pending !== null ? Math.max(0, tokens - pending) : null,
+    totalTokens: tokens,
     maxTotalTokens: null,
     tokenUsage: null,
     genThroughput: null,

@@ -140,3 +140,94 @@ export function stageAverages(index: MetricIndex, base = 'sglang:per_stage_req_l
 export function gaugeValues(index: MetricIndex, name: string): number[] {
   return (index.get(name) ?? []).map((s) => s.value).filter((v) => Number.isFinite(v));
 }
+
+/**
+ * A scheduler gauge read once per DP group. SGLang labels scheduler gauges with tp_rank, pp_rank,
+ * moe_ep_rank and (when set) dp_rank (`observability/metrics_collector.py`,
+ * `SchedulerMetricsCollectorContext.init_new`). Only attn-TP rank 0 exports them, unless
+ * `--enable-metrics-for-all-schedulers`, when every TP rank of a DP group exports the same value:
+ * summing those would double running requests and throughput. So: one value per dp_rank group
+ * (the max of its ranks), then `combine` across groups.
+ */
+export function gaugeAcrossRanks(index: MetricIndex, name: string, combine: 'sum' | 'max'): number | null {
+  const groups = new Map<string, number>();
+  for (const s of index.get(name) ?? []) {
+    if (!Number.isFinite(s.value)) continue;
+    const key = s.labels.dp_rank ?? '';
+    groups.set(key, Math.max(groups.get(key) ?? -Infinity, s.value));
+  }
+  if (!groups.size) return null;
+  const values = [...groups.values()];
+  return combine === 'sum' ? values.reduce((a, b) => a + b, 0) : Math.max(...values);
+}
+
+/** True when one gauge is exported by several TP ranks of the same DP group (--enable-metrics-for-all-schedulers). */
+export function duplicatedAcrossRanks(index: MetricIndex, name = 'sglang:num_running_reqs'): boolean {
+  const seen = new Set<string>();
+  for (const s of index.get(name) ?? []) {
+    const key = s.labels.dp_rank ?? '';
+    if (seen.has(key)) return true;
+    seen.add(key);
+  }
+  return false;
+}
+
+export interface SumCount {
+  sum: number;
+  count: number;
+}
+
+/**
+ * The cumulative counters of one scrape: what rates over a window are computed from. Histograms are
+ * summed across label sets except per-stage latency, kept per (stage, tp_rank) so the window can take
+ * the slowest rank like `stageAverages` does.
+ */
+export interface CounterSnapshot {
+  requests: number | null;
+  promptTokens: number | null;
+  generationTokens: number | null;
+  cachedTokens: number | null;
+  abortedRequests: number | null;
+  ttft: SumCount | null;
+  e2e: SumCount | null;
+  queue: SumCount | null;
+  /** `${stage}|${tp_rank}` → sum/count of sglang:per_stage_req_latency_seconds. */
+  stages: Record<string, SumCount>;
+}
+
+export function counterSnapshot(index: MetricIndex): CounterSnapshot {
+  const sc = (base: string): SumCount | null => {
+    const sum = metricSum(index, `${base}_sum`);
+    const count = metricSum(index, `${base}_count`);
+    return sum === null || count === null ? null : { sum, count };
+  };
+  const stages: Record<string, SumCount> = {};
+  const base = 'sglang:per_stage_req_latency_seconds';
+  for (const [suffix, field] of [['_sum', 'sum'], ['_count', 'count']] as const) {
+    for (const s of index.get(`${base}${suffix}`) ?? []) {
+      const key = `${s.labels.stage ?? ''}|${s.labels.tp_rank ?? ''}`;
+      const entry = (stages[key] ??= { sum: 0, count: 0 });
+      entry[field] += s.value;
+    }
+  }
+  return {
+    requests: metricSum(index, 'sglang:num_requests_total'),
+    promptTokens: metricSum(index, 'sglang:prompt_tokens_total'),
+    generationTokens: metricSum(index, 'sglang:generation_tokens_total'),
+    cachedTokens: cachedTokensTotal(index),
+    abortedRequests: metricSum(index, 'sglang:num_aborted_requests_total'),
+    ttft: sc('sglang:time_to_first_token_seconds'),
+    e2e: sc('sglang:e2e_request_latency_seconds'),
+    queue: sc('sglang:queue_time_seconds'),
+    stages,
+  };
+}
+
+/** cached_tokens_total has a cache_source label in 2026 (device/host/storage/total): avoid double counting. */
+export function cachedTokensTotal(index: MetricIndex): number | null {
+  const samples = index.get('sglang:cached_tokens_total');
+  if (!samples?.length) return null;
+  const total = samples.filter((s) => s.labels.cache_source === 'total');
+  const use = total.length ? total : samples;
+  return use.reduce((a, s) => a + s.value, 0);
+}

@@ -1,11 +1,15 @@
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { checkJsonBudget, DEFAULT_JSON_BUDGET, type JsonBudget } from './json-budget.js';
 
 /**
  * One HTTP GET against a server, as a value: every way it can end is a member of this union.
  * Nothing here throws for a server's behaviour; only programming errors escape.
  */
 export type ProbeOutcome =
-  | { kind: 'ok'; status: number; body: string; contentType: string | null; elapsedMs: number }
+  /** `json` is the parsed body when JSON was expected (parsed once, within the JSON budget). */
+  | { kind: 'ok'; status: number; body: string; contentType: string | null; elapsedMs: number; json?: unknown }
   | { kind: 'http-error'; status: number; body: string; elapsedMs: number }
   | { kind: 'timeout'; elapsedMs: number; timeoutMs: number }
   | { kind: 'reset'; elapsedMs: number; message: string }
@@ -21,8 +25,9 @@ export interface ProbeOptions {
   /** Bodies past this are cut off and reported as too-large (a 2 GB /metrics must not reach memory). */
   maxBodyBytes: number;
   token?: string;
-  /** Parse the body as JSON and report bad-body when it is not. */
+  /** Parse the body as JSON and report bad-body when it is not, or when it exceeds `jsonBudget`. */
   expectJson?: boolean;
+  jsonBudget?: JsonBudget;
   dispatcher?: Dispatcher;
   /** The caller's signal (overall deadline, Ctrl-C). */
   signal?: AbortSignal;
@@ -30,24 +35,6 @@ export interface ProbeOptions {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
-const MAX_JSON_DEPTH = 1000;
-
-/** Bracket depth of a JSON text, skipping strings; one pass, no recursion. */
-function nestingDepth(text: string): number {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++;
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) max = Math.max(max, ++depth);
-    else if (c === 125 || c === 93) depth--;
-  }
-  return max;
-}
 
 export async function probe(url: string, options: ProbeOptions): Promise<ProbeOutcome> {
   const now = options.now ?? (() => performance.now());
@@ -93,22 +80,60 @@ export async function probe(url: string, options: ProbeOptions): Promise<ProbeOu
   } catch (err) {
     return transportFailure(err, elapsed(), options, timeout);
   }
-  const body = Buffer.concat(chunks).toString('utf8');
   const status = response.statusCode;
+  const decoded = await decodeBody(Buffer.concat(chunks), response.headers['content-encoding'], options.maxBodyBytes);
+  if (decoded.kind === 'too-large') return { kind: 'too-large', status, elapsedMs: elapsed(), limitBytes: options.maxBodyBytes, seenBytes: decoded.seenBytes };
+  if (decoded.kind === 'bad') return { kind: 'bad-body', status, elapsedMs: elapsed(), message: decoded.message, preview: '' };
+  const body = decoded.body.toString('utf8');
   if (status < 200 || status >= 300) return { kind: 'http-error', status, body, elapsedMs: elapsed() };
-  if (options.expectJson) {
+  const contentType = response.headers['content-type'];
+  const ok = { kind: 'ok' as const, status, body, contentType: typeof contentType === 'string' ? contentType : null, elapsedMs: elapsed() };
+  if (!options.expectJson) return ok;
+  // Bounded before parsing: depth (JSON.stringify overflows the stack past ~10k levels) and value count.
+  const budget = checkJsonBudget(body, options.jsonBudget ?? DEFAULT_JSON_BUDGET);
+  if (!budget.ok) return { kind: 'bad-body', status, elapsedMs: elapsed(), message: budget.reason, preview: body.slice(0, 200) };
+  try {
+    return { ...ok, json: JSON.parse(body) as unknown };
+  } catch (err) {
+    return { kind: 'bad-body', status, elapsedMs: elapsed(), message: `response was not valid JSON: ${(err as Error).message}`, preview: body.slice(0, 200) };
+  }
+}
+
+const isTooLarge = (err: unknown) => (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
+
+type Decoded = { kind: 'ok'; body: Buffer } | { kind: 'too-large'; seenBytes: number } | { kind: 'bad'; message: string };
+
+const gunzip = promisify(zlib.gunzip);
+const inflate = promisify(zlib.inflate);
+const inflateRaw = promisify(zlib.inflateRaw);
+const brotli = promisify(zlib.brotliDecompress);
+
+/**
+ * Undici hands bodies over as sent. A compressed body is decoded with the same byte budget as the wire
+ * (a small gzip bomb must not expand to gigabytes); an encoding we cannot decode is a bad body, never a
+ * body of garbage read as an answer (a gzip-encoded /health must not count as ok).
+ */
+async function decodeBody(raw: Buffer, header: string | string[] | undefined, maxBytes: number): Promise<Decoded> {
+  const codings = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c && c !== 'identity');
+  let body = raw;
+  // Codings are listed in the order they were applied: undo them from the last.
+  for (const coding of codings.reverse()) {
+    const opts = { maxOutputLength: maxBytes };
     try {
-      JSON.parse(body);
+      if (coding === 'gzip' || coding === 'x-gzip') body = await gunzip(body, opts);
+      else if (coding === 'br') body = await brotli(body, opts);
+      // "deflate" is zlib-wrapped by the RFC; some servers send it raw.
+      else if (coding === 'deflate') body = await inflate(body, opts).catch((err: unknown) => (isTooLarge(err) ? Promise.reject(err) : inflateRaw(body, opts)));
+      else return { kind: 'bad', message: `unsupported content-encoding "${coding}": the body was not decoded` };
     } catch (err) {
-      return { kind: 'bad-body', status, elapsedMs: elapsed(), message: `response was not valid JSON: ${(err as Error).message}`, preview: body.slice(0, 200) };
-    }
-    // JSON.parse takes any depth but JSON.stringify (when we write the bundle) overflows the stack.
-    if (nestingDepth(body) > MAX_JSON_DEPTH) {
-      return { kind: 'bad-body', status, elapsedMs: elapsed(), message: `response nests deeper than ${MAX_JSON_DEPTH} levels`, preview: body.slice(0, 200) };
+      if (isTooLarge(err)) return { kind: 'too-large', seenBytes: maxBytes + 1 };
+      return { kind: 'bad', message: `${coding} body could not be decoded: ${(err as Error).message}` };
     }
   }
-  const contentType = response.headers['content-type'];
-  return { kind: 'ok', status, body, contentType: typeof contentType === 'string' ? contentType : null, elapsedMs: elapsed() };
+  return { kind: 'ok', body };
 }
 
 function transportFailure(err: unknown, elapsedMs: number, options: ProbeOptions, timeout: AbortSignal): ProbeOutcome {

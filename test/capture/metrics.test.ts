@@ -31,7 +31,8 @@ describe('/v1/loads envelopes', () => {
     const row = { dp_rank: 0, num_running_reqs: 3, num_waiting_reqs: 2, token_usage: 0.5 };
     expect(normaliseLoads({ loads: [row], aggregate: {}, dp_rank_count: 1 })).toMatchObject({ envelope: 'v1-aggregate', rows: [{ running: 3, waiting: 2 }] });
     expect(normaliseLoads({ loads: [row], accelerator: 'NVIDIA H200' })).toMatchObject({ envelope: 'v1', accelerator: 'NVIDIA H200' });
-    expect(normaliseLoads([{ dp_rank: 0, num_reqs: 4, num_waiting_reqs: 1 }])).toMatchObject({ envelope: 'get_load', rows: [{ running: 4, waiting: 1 }] });
+    // /get_load's num_reqs is running + waiting (http_server.py get_load shim; 2025 scheduler_metrics_mixin.get_load).
+    expect(normaliseLoads([{ dp_rank: 0, num_reqs: 4, num_waiting_reqs: 1 }])).toMatchObject({ envelope: 'get_load', rows: [{ running: 3, waiting: 1 }] });
     expect(normaliseLoads('nonsense')).toMatchObject({ envelope: 'unknown', rows: [] });
   });
 });

@@ -78,3 +78,25 @@ describe('route on reference-tool bundles', () => {
     });
   });
 });
+
+describe('reading a bundle never blocks or leaves the folder', () => {
+  it('a FIFO named health.txt and a metrics.txt linked to a file outside the bundle read as missing', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { symlink } = await import('node:fs/promises');
+    await withTempDir(async (dir) => {
+      const bundle = path.join(dir, 'bundle');
+      await referenceBundle(bundle, true);
+      const { rm } = await import('node:fs/promises');
+      await rm(path.join(bundle, 'health.txt'));
+      await rm(path.join(bundle, 'metrics.txt'));
+      execFileSync('mkfifo', [path.join(bundle, 'health.txt')]);
+      await writeFile(path.join(dir, 'outside-metrics.txt'), 'sglang:num_requests_total{model_name="m"} 424242.0\n');
+      await symlink(path.join(dir, 'outside-metrics.txt'), path.join(bundle, 'metrics.txt'));
+      const { evidence } = await routeStep(bundle, { registry: EMPTY_REGISTRY, signal });
+      const b = evidence.of('bundle')[0]!.data;
+      expect(b.endpoints['health.txt']!.state).toBe('missing');
+      expect(b.endpoints['metrics.txt']!.state).toBe('missing');
+      expect(b.metrics.request_count).toBeNull();
+    });
+  }, 20_000);
+});

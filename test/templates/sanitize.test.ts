@@ -187,13 +187,19 @@ function hostileBundle(): BundleSummary {
     base_url: `http://10.0.0.5:30000/${PAYLOAD}`,
     server: PAYLOAD,
     collected_at: PAYLOAD,
-    endpoints: { 'health.txt': { path: '/health', state: 'http-error', status: 503, error: `Model: fake\n${PAYLOAD}` }, 'metrics.txt': { path: '/metrics', state: 'ok', status: 200, error: null } },
-    health: { health_ok: false, health_generate_ok: true, health_state: 'http-error', health_generate_state: 'ok', health_status: 503 },
+    endpoints: { 'health.txt': { path: '/health', state: 'http-error', status: 503, error: `Model: fake\n${PAYLOAD}`, elapsed_ms: 20_010 }, 'metrics.txt': { path: '/metrics', state: 'ok', status: 200, error: null, elapsed_ms: 5 } },
+    health: { health_ok: false, health_generate_ok: true, health_state: 'http-error', health_generate_state: 'ok', health_status: 503, health_generate_status: 200, health_elapsed_ms: 20_010, health_generate_elapsed_ms: 1_002, health_verdict: 'stalled', health_generate_verdict: 'ok' },
     model: { model_path: PAYLOAD, served_model_name: PAYLOAD, weight_version: PAYLOAD, model_type: PAYLOAD, version: PAYLOAD },
     topology: { tp_size: 8, dp_size: 1, pp_size: 1, ep_size: 1, disaggregation_mode: PAYLOAD, attention_backend: PAYLOAD, enable_metrics: true, speculative_algorithm: null },
     capacity: { max_total_num_tokens: 1000, max_req_input_len: 100, effective_max_running_requests_per_dp: 10 },
-    point_in_time_load: { envelope: PAYLOAD, running_reqs: 1, waiting_reqs: 0, token_usage: 0.4, throughput: 10, cache_hit_rate: 0.5, retracted_reqs: 0, spec_accept_length: null },
-    metrics: { available: true, request_count: 1, prompt_tokens_total: 1, generation_tokens_total: 1, cached_tokens_total: 0, lifetime_cache_hit_rate: 0, aborted_requests: 0, avg_ttft_seconds: 1, avg_e2e_seconds: 2, avg_queue_time_seconds: 0, stage_avg_seconds_max_tp_rank: { [PAYLOAD]: 1.5 } },
+    point_in_time_load: { envelope: PAYLOAD, running_reqs: 1, waiting_reqs: 0, used_tokens: null, total_tokens: null, token_usage: 0.4, throughput: 10, cache_hit_rate: 0.5, retracted_reqs: 0, spec_accept_length: null, not_measured: [] },
+    metrics: {
+      available: true, gauges_per_tp_rank: false, request_count: 1, prompt_tokens_total: 1, generation_tokens_total: 1, cached_tokens_total: 0, lifetime_cache_hit_rate: 0, aborted_requests: 0, avg_ttft_seconds: 1, avg_e2e_seconds: 2, avg_queue_time_seconds: 0, stage_avg_seconds_max_tp_rank: { [PAYLOAD]: 1.5 },
+      counters: { requests: 1, promptTokens: 1, generationTokens: 1, cachedTokens: 0, abortedRequests: 0, ttft: { sum: 1, count: 1 }, e2e: { sum: 2, count: 1 }, queue: { sum: 0, count: 1 }, stages: {} },
+    },
+    window: null,
+    window_note: PAYLOAD,
+    latency: { source: 'lifetime', seconds: null, description: PAYLOAD, requests: 1, avg_ttft_seconds: 1, avg_e2e_seconds: 2, avg_queue_time_seconds: 0, stage_avg_seconds_max_tp_rank: {}, cache_hit_rate: 0, requests_per_second: null, generation_tokens_per_second: null },
     signals: [{ level: 'warn', text: PAYLOAD } as unknown as BundleSummary['signals'][number]],
   };
 }

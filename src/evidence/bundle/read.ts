@@ -1,3 +1,4 @@
+import { constants as fsConstants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { BUNDLE_ENDPOINTS, type EndpointSpec } from '../../sglang/endpoints.js';
@@ -15,25 +16,44 @@ export interface EndpointFile {
   /** Body for ok text endpoints (metrics, health) or parsed JSON for ok JSON endpoints. */
   text: string | null;
   json: unknown;
+  /** How long the request took, from metadata.json (our bundles record it; the reference tool's do not). */
+  elapsedMs: number | null;
 }
 
 export interface RawBundle {
   dir: string;
   metadata: Record<string, unknown>;
   endpoints: Record<string, EndpointFile>;
+  /** The second /metrics scrape of `capture --window S`, when the bundle has one. */
+  windowMetrics: string | null;
 }
+
+/** File of the second /metrics scrape taken `--window S` seconds after the bundle. */
+export const WINDOW_METRICS_FILE = 'metrics_window.txt';
 
 const MAX_ENDPOINT_FILE_BYTES = 256 * 1024 * 1024;
 
 export async function readBundleFiles(dir: string): Promise<RawBundle> {
   const metadata = await readJson(path.join(dir, 'metadata.json'));
-  const read = await Promise.all(BUNDLE_ENDPOINTS.map((spec) => readEndpoint(dir, spec)));
+  const meta = isObject(metadata) ? metadata : {};
+  const elapsed = elapsedByFile(meta);
+  const read = await Promise.all(BUNDLE_ENDPOINTS.map(async (spec) => ({ ...(await readEndpoint(dir, spec)), elapsedMs: elapsed.get(spec.file) ?? null })));
   const endpoints: Record<string, EndpointFile> = Object.fromEntries(read.map((e) => [e.file, e]));
-  return { dir, metadata: isObject(metadata) ? metadata : {}, endpoints };
+  const windowMetrics = isObject(meta.window) && meta.window.outcome === 'ok' ? await readText(path.join(dir, WINDOW_METRICS_FILE)) : null;
+  return { dir, metadata: meta, endpoints, windowMetrics };
+}
+
+function elapsedByFile(metadata: Record<string, unknown>): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!Array.isArray(metadata.endpoints)) return out;
+  for (const e of metadata.endpoints) {
+    if (isObject(e) && typeof e.file === 'string' && typeof e.elapsed_ms === 'number' && Number.isFinite(e.elapsed_ms)) out.set(e.file, e.elapsed_ms);
+  }
+  return out;
 }
 
 async function readEndpoint(dir: string, spec: EndpointSpec): Promise<EndpointFile> {
-  const base: EndpointFile = { file: spec.file, path: spec.path, state: 'missing', status: null, error: null, text: null, json: undefined };
+  const base: EndpointFile = { file: spec.file, path: spec.path, state: 'missing', status: null, error: null, text: null, json: undefined, elapsedMs: null };
   if (spec.format === 'text') {
     const errorRecord = await readJson(path.join(dir, `${spec.file}.error.json`));
     if (isObject(errorRecord)) return { ...base, ...failure(errorRecord) };
@@ -91,10 +111,14 @@ async function readJson(file: string): Promise<unknown> {
 
 async function readText(file: string): Promise<string | null> {
   try {
-    // Read at most the cap: a hand-placed multi-GB file must not reach memory whole.
-    const handle = await open(file, 'r');
+    // No symlinks (a link could lead out of the incident folder), and O_NONBLOCK so a FIFO named
+    // health.txt cannot block the read; anything but a regular file reads as missing.
+    const handle = await open(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
     try {
-      const size = Math.min((await handle.stat()).size, MAX_ENDPOINT_FILE_BYTES);
+      const stat = await handle.stat();
+      if (!stat.isFile()) return null;
+      // Read at most the cap: a hand-placed multi-GB file must not reach memory whole.
+      const size = Math.min(stat.size, MAX_ENDPOINT_FILE_BYTES);
       const buf = Buffer.alloc(size);
       const { bytesRead } = await handle.read(buf, 0, size, 0);
       return buf.subarray(0, bytesRead).toString('utf8');

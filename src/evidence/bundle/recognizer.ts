@@ -1,6 +1,6 @@
 import { BUNDLE_FILES } from '../../sglang/endpoints.js';
 import type { FolderRecognizer } from '../scan.js';
-import { readBundleFiles } from './read.js';
+import { readBundleFiles, WINDOW_METRICS_FILE } from './read.js';
 import { summariseBundle, type BundleSummary } from './summary.js';
 
 declare module '../types.js' {
@@ -10,7 +10,7 @@ declare module '../types.js' {
 }
 
 const ENDPOINT_FILES = new Set(BUNDLE_FILES.filter((f) => f !== 'metadata.json' && f !== 'SUMMARY.txt'));
-const OWNED = new Set([...BUNDLE_FILES, 'summary.json', 'SUMMARY_REPORT.txt', 'SUMMARY_REPORT.json', 'ready.txt', 'ready.txt.error.json']);
+const OWNED = new Set([...BUNDLE_FILES, 'summary.json', 'SUMMARY_REPORT.txt', 'SUMMARY_REPORT.json', 'ready.txt', 'ready.txt.error.json', WINDOW_METRICS_FILE]);
 
 /** A capture bundle (ours or the reference tool's): a folder holding at least two endpoint files. */
 export const bundleRecognizer: FolderRecognizer<'bundle'> = {

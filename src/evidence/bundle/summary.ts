@@ -1,54 +1,13 @@
-import { gaugeValues, histogramAverage, metricSum, parsePrometheus, stageAverages } from '../../sglang/metrics.js';
-import { isObject, maxOf, normaliseLoads, sumOf } from '../../sglang/loads.js';
-import { computeSignals, type Signal } from '../../triage/signals.js';
-import type { EndpointState, RawBundle } from './read.js';
+import { healthVerdict } from '../../sglang/health.js';
+import { counterSnapshot, duplicatedAcrossRanks, gaugeAcrossRanks, parsePrometheus, type MetricIndex } from '../../sglang/metrics.js';
+import { isObject, maxOf, normaliseLoads, sumOf, type LoadsSnapshot } from '../../sglang/loads.js';
+import { redactValue } from '../../sglang/redact.js';
+import type { RawBundle } from './read.js';
+import { computeSignals } from './signals.js';
+import type { BundleRole, BundleSummary, SummaryInput } from './types.js';
+import { lifetimeView, windowView, type LatencyView } from './window.js';
 
-export type BundleRole = 'baseline' | 'replay' | 'live';
-
-/** The facts of one bundle, in the reference tool's shape plus our endpoint outcomes and typed signals. */
-export interface BundleSummary {
-  artifact_type: 'incident_bundle';
-  bundle_dir: string;
-  role: BundleRole;
-  base_url: string | null;
-  server: string | null;
-  collected_at: string | null;
-  endpoints: Record<string, { path: string; state: EndpointState; status: number | null; error: string | null }>;
-  health: {
-    health_ok: boolean;
-    health_generate_ok: boolean;
-    health_state: EndpointState;
-    health_generate_state: EndpointState;
-    health_status: number | null;
-  };
-  model: { model_path: string | null; served_model_name: string | null; weight_version: string | null; model_type: string | null; version: string | null };
-  topology: { tp_size: number | null; dp_size: number | null; pp_size: number | null; ep_size: number | null; disaggregation_mode: string | null; attention_backend: string | null; enable_metrics: boolean | null; speculative_algorithm: string | null };
-  capacity: { max_total_num_tokens: number | null; max_req_input_len: number | null; effective_max_running_requests_per_dp: number | null };
-  point_in_time_load: {
-    envelope: string;
-    running_reqs: number | null;
-    waiting_reqs: number | null;
-    token_usage: number | null;
-    throughput: number | null;
-    cache_hit_rate: number | null;
-    retracted_reqs: number | null;
-    spec_accept_length: number | null;
-  };
-  metrics: {
-    available: boolean;
-    request_count: number | null;
-    prompt_tokens_total: number | null;
-    generation_tokens_total: number | null;
-    cached_tokens_total: number | null;
-    lifetime_cache_hit_rate: number | null;
-    aborted_requests: number | null;
-    avg_ttft_seconds: number | null;
-    avg_e2e_seconds: number | null;
-    avg_queue_time_seconds: number | null;
-    stage_avg_seconds_max_tp_rank: Record<string, number>;
-  };
-  signals: Signal[];
-}
+export type { BundleRole, BundleSummary } from './types.js';
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -70,29 +29,38 @@ export function summariseBundle(raw: RawBundle, rel: string): BundleSummary {
   const internal = Array.isArray(server.internal_states) && isObject(server.internal_states[0]) ? (server.internal_states[0] as Record<string, unknown>) : {};
   const loadsBody = ep['loads_all.json']?.state === 'ok' ? ep['loads_all.json']!.json : ep['loads_core_queues_disagg.json']?.json;
   const loads = normaliseLoads(loadsBody);
-  const metricsText = ep['metrics.txt']?.state === 'ok' ? (ep['metrics.txt']!.text ?? '') : '';
+  const metricsFile = ep['metrics.txt'];
+  const metricsText = metricsFile?.state === 'ok' ? (metricsFile.text ?? '') : '';
   const m = parsePrometheus(metricsText);
   const health = ep['health.txt']!;
   const healthGenerate = ep['health_generate.txt']!;
+  // /metrics is mounted only with --enable-metrics (http_server.py: `if server_args.enable_metrics: add_prometheus_middleware`).
+  const metricsEnabled = bool(server.enable_metrics) ?? (metricsFile?.state === 'ok' ? true : metricsFile?.state === 'http-error' && metricsFile.status === 404 ? false : null);
 
-  const prompt = metricSum(m, 'sglang:prompt_tokens_total');
-  const cached = cachedTokens(m);
-  const retracted = maxOf(loads.rows, (r) => r.queues?.retracted ?? null) ?? sumNullable(gaugeValues(m, 'sglang:num_retracted_reqs'));
+  const counters = counterSnapshot(m);
+  const lifetime = lifetimeView(counters);
+  const { window, note } = captureWindow(raw, counters);
+  const pointInTime = pointInTimeLoad(loads, m, internal, metricsEnabled);
 
-  const summary: Omit<BundleSummary, 'signals'> = {
+  const summary: SummaryInput = {
     artifact_type: 'incident_bundle',
     bundle_dir: raw.dir,
     role: roleFromPath(rel, raw.metadata),
     base_url: str(raw.metadata.base_url),
     server: str(raw.metadata.server),
     collected_at: str(raw.metadata.collected_at_iso) ?? str(raw.metadata.collected_at),
-    endpoints: Object.fromEntries(Object.values(ep).map((e) => [e.file, { path: e.path, state: e.state, status: e.status, error: e.error }])),
+    endpoints: Object.fromEntries(Object.values(ep).map((e) => [e.file, { path: e.path, state: e.state, status: e.status, error: e.error, elapsed_ms: e.elapsedMs }])),
     health: {
       health_ok: health.state === 'ok',
       health_generate_ok: healthGenerate.state === 'ok',
       health_state: health.state,
       health_generate_state: healthGenerate.state,
       health_status: health.status,
+      health_generate_status: healthGenerate.status,
+      health_elapsed_ms: health.elapsedMs,
+      health_generate_elapsed_ms: healthGenerate.elapsedMs,
+      health_verdict: healthVerdict(health.state, health.status, health.elapsedMs),
+      health_generate_verdict: healthVerdict(healthGenerate.state, healthGenerate.status, healthGenerate.elapsedMs),
     },
     model: {
       model_path: str(model.model_path) ?? str(server.model_path),
@@ -108,7 +76,7 @@ export function summariseBundle(raw: RawBundle, rel: string): BundleSummary {
       ep_size: num(server.ep_size),
       disaggregation_mode: str(server.disaggregation_mode),
       attention_backend: str(server.attention_backend),
-      enable_metrics: bool(server.enable_metrics),
+      enable_metrics: metricsEnabled,
       speculative_algorithm: str(server.speculative_algorithm),
     },
     capacity: {
@@ -116,46 +84,62 @@ export function summariseBundle(raw: RawBundle, rel: string): BundleSummary {
       max_req_input_len: num(server.max_req_input_len),
       effective_max_running_requests_per_dp: num(internal.effective_max_running_requests_per_dp) ?? loads.rows[0]?.maxRunningRequests ?? null,
     },
-    point_in_time_load: {
-      envelope: loads.envelope,
-      running_reqs: sumOf(loads.rows, (r) => r.running) ?? sumNullable(gaugeValues(m, 'sglang:num_running_reqs')),
-      waiting_reqs: sumOf(loads.rows, (r) => r.waiting) ?? sumNullable(gaugeValues(m, 'sglang:num_queue_reqs')),
-      token_usage: maxOf(loads.rows, (r) => r.tokenUsage) ?? maxNullable(gaugeValues(m, 'sglang:token_usage')),
-      throughput: sumOf(loads.rows, (r) => r.genThroughput) ?? sumNullable(gaugeValues(m, 'sglang:gen_throughput')),
-      cache_hit_rate: loads.rows.length === 1 ? loads.rows[0]!.cacheHitRate : maxNullable(gaugeValues(m, 'sglang:cache_hit_rate')),
-      retracted_reqs: retracted,
-      spec_accept_length: maxOf(loads.rows, (r) => r.specAcceptLength) ?? num(internal.avg_spec_accept_length) ?? maxNullable(gaugeValues(m, 'sglang:spec_accept_length')),
-    },
+    point_in_time_load: pointInTime,
     metrics: {
       available: m.size > 0,
-      request_count: metricSum(m, 'sglang:num_requests_total'),
-      prompt_tokens_total: prompt,
-      generation_tokens_total: metricSum(m, 'sglang:generation_tokens_total'),
-      cached_tokens_total: cached,
-      lifetime_cache_hit_rate: prompt && cached !== null ? cached / prompt : null,
-      aborted_requests: metricSum(m, 'sglang:num_aborted_requests_total'),
-      avg_ttft_seconds: histogramAverage(m, 'sglang:time_to_first_token_seconds'),
-      avg_e2e_seconds: histogramAverage(m, 'sglang:e2e_request_latency_seconds'),
-      avg_queue_time_seconds: histogramAverage(m, 'sglang:queue_time_seconds'),
-      stage_avg_seconds_max_tp_rank: stageAverages(m),
+      gauges_per_tp_rank: duplicatedAcrossRanks(m),
+      request_count: counters.requests,
+      prompt_tokens_total: counters.promptTokens,
+      generation_tokens_total: counters.generationTokens,
+      cached_tokens_total: counters.cachedTokens,
+      lifetime_cache_hit_rate: lifetime.cache_hit_rate,
+      aborted_requests: counters.abortedRequests,
+      avg_ttft_seconds: lifetime.avg_ttft_seconds,
+      avg_e2e_seconds: lifetime.avg_e2e_seconds,
+      avg_queue_time_seconds: lifetime.avg_queue_time_seconds,
+      stage_avg_seconds_max_tp_rank: lifetime.stage_avg_seconds_max_tp_rank,
+      counters,
     },
+    window,
+    window_note: note,
+    latency: window ?? lifetime,
   };
-  return { ...summary, signals: computeSignals(summary) };
+  // Files were redacted when written; a hand-placed bundle was not, and the summary is written and printed.
+  return redactValue({ ...summary, signals: computeSignals(summary) });
 }
 
-/** cached_tokens_total has a cache_source label in 2026 (device/host/storage/total): avoid double counting. */
-function cachedTokens(m: ReturnType<typeof parsePrometheus>): number | null {
-  const samples = m.get('sglang:cached_tokens_total');
-  if (!samples?.length) return null;
-  const total = samples.filter((s) => s.labels.cache_source === 'total');
-  const use = total.length ? total : samples.filter((s) => s.labels.cache_source === undefined || s.labels.cache_source !== 'total');
-  return use.reduce((a, s) => a + s.value, 0);
+/** Values /v1/loads takes from the scheduler's metric stats, which only --enable-metrics fills (else 0). */
+const STATS_FIELDS = ['throughput', 'cache_hit_rate', 'retracted_reqs'] as const;
+
+function pointInTimeLoad(loads: LoadsSnapshot, m: MetricIndex, internal: Record<string, unknown>, metricsEnabled: boolean | null): BundleSummary['point_in_time_load'] {
+  const load: BundleSummary['point_in_time_load'] = {
+    envelope: loads.envelope,
+    running_reqs: sumOf(loads.rows, (r) => r.running) ?? gaugeAcrossRanks(m, 'sglang:num_running_reqs', 'sum'),
+    waiting_reqs: sumOf(loads.rows, (r) => r.waiting) ?? gaugeAcrossRanks(m, 'sglang:num_queue_reqs', 'sum'),
+    used_tokens: sumOf(loads.rows, (r) => r.usedTokens) ?? gaugeAcrossRanks(m, 'sglang:num_used_tokens', 'sum'),
+    total_tokens: sumOf(loads.rows, (r) => r.totalTokens),
+    token_usage: maxOf(loads.rows, (r) => r.tokenUsage) ?? gaugeAcrossRanks(m, 'sglang:token_usage', 'max'),
+    throughput: sumOf(loads.rows, (r) => r.genThroughput) ?? gaugeAcrossRanks(m, 'sglang:gen_throughput', 'sum'),
+    cache_hit_rate: loads.rows.length === 1 ? loads.rows[0]!.cacheHitRate : gaugeAcrossRanks(m, 'sglang:cache_hit_rate', 'max'),
+    retracted_reqs: maxOf(loads.rows, (r) => r.queues?.retracted ?? null) ?? gaugeAcrossRanks(m, 'sglang:num_retracted_reqs', 'sum'),
+    spec_accept_length: maxOf(loads.rows, (r) => r.specAcceptLength) ?? num(internal.avg_spec_accept_length) ?? gaugeAcrossRanks(m, 'sglang:spec_accept_length', 'max'),
+    not_measured: [],
+  };
+  if (metricsEnabled === false) for (const f of STATS_FIELDS) load[f] = null;
+  const notMeasured: string[] = [];
+  for (const f of ['running_reqs', 'waiting_reqs', 'token_usage', ...STATS_FIELDS] as const) if (load[f] === null) notMeasured.push(f);
+  load.not_measured = notMeasured;
+  return load;
 }
 
-function sumNullable(values: number[]): number | null {
-  return values.length ? values.reduce((a, b) => a + b, 0) : null;
-}
-
-function maxNullable(values: number[]): number | null {
-  return values.length ? Math.max(...values) : null;
+function captureWindow(raw: RawBundle, end0: ReturnType<typeof counterSnapshot>): { window: LatencyView | null; note: string | null } {
+  const w = raw.metadata.window;
+  if (!isObject(w)) return { window: null, note: null };
+  if (w.outcome !== 'ok' || raw.windowMetrics === null) {
+    return { window: null, note: `the ${num(w.seconds_requested) ?? '?'} s /metrics window gave no rates (${typeof w.error === 'string' ? w.error : String(w.outcome)}): lifetime averages used` };
+  }
+  const seconds = num(w.seconds) ?? num(w.seconds_requested) ?? 0;
+  const end = counterSnapshot(parsePrometheus(raw.windowMetrics));
+  const r = windowView(end0, end, seconds, 'capture-window', `over the ${seconds.toFixed(1)} s window of capture --window`);
+  return r.ok ? { window: r.view, note: null } : { window: null, note: `no rates over the capture window: ${r.reason}; lifetime averages used` };
 }

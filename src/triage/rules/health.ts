@@ -60,32 +60,55 @@ export const replayDegradedRule: Rule = {
   },
 };
 
-/** HTTP answers but generation does not: the scheduler or detokenizer path is stalled. */
+/**
+ * HTTP answers but generation does not. SGLang's health routes run a one-token probe and answer 503 only
+ * after waiting SGLANG_HEALTH_CHECK_TIMEOUT (20 s) for the scheduler: such a 503, or a probe that timed
+ * out, is a stall (hang). A 503 at once is SGLang starting or shutting down (sglang/health.ts).
+ */
 export const generationStalledRule: Rule = {
   id: 'generation-stalled',
   evaluate(evidence, ctx) {
     const bundle = incidentBundle(evidence);
     if (!bundle) return null;
-    const gen = signalIn(bundle, 'health-generate-failed') ?? (bundle.data.health.health_state === 'timeout' ? signalIn(bundle, 'health-no-verdict') : undefined);
+    const h = bundle.data.health;
+    const stalled = signalIn(bundle, 'health-stalled') ?? signalIn(bundle, 'health-generate-stalled');
+    const timedOut = h.health_generate_state === 'timeout' || h.health_state === 'timeout';
+    const gen =
+      stalled ??
+      signalIn(bundle, 'health-generate-failed') ??
+      signalIn(bundle, 'health-failed') ??
+      (h.health_state === 'timeout' ? signalIn(bundle, 'health-no-verdict') : undefined);
     const cp = signalIn(bundle, 'control-plane-degraded');
     if (!gen && !cp) return null;
-    const hung = bundle.data.health.health_generate_state === 'timeout' || bundle.data.health.health_state === 'timeout';
+    const hung = Boolean(stalled) || timedOut;
     const signal = gen ?? cp!;
+    const waitedMs = stalled ? (h.health_verdict === 'stalled' ? h.health_elapsed_ms : h.health_generate_elapsed_ms) : null;
+    const untimed = h.health_verdict === 'http-503' || h.health_generate_verdict === 'http-503';
     return {
       rule: this.id,
       priority: hung ? PRIORITY.unhealthy + 2 : PRIORITY.unhealthy,
       problemClass: hung ? 'hang' : 'unhealthy',
       strongestSignal: signal.text,
       bestGuess: hung
-        ? 'The scheduler stopped producing tokens (the generation probe timed out) while the HTTP front end still answers: a stalled scheduler loop or a stuck collective.'
-        : 'The generation probe fails fast: the server is starting, draining, or marked unhealthy after an earlier failure.',
-      ruledOut: bundle.data.endpoints['model_info.json']?.state === 'ok' ? ['the HTTP front end is down (/model_info answered)'] : [],
+        ? stalled
+          ? 'The scheduler stopped producing tokens: SGLang\'s own health probe waited its full timeout and got nothing back, while the HTTP front end still answers. A stalled scheduler loop, a kernel that never finishes, or a stuck collective.'
+          : 'The scheduler stopped producing tokens (the generation probe timed out) while the HTTP front end still answers: a stalled scheduler loop or a stuck collective.'
+        : untimed
+          ? 'The health probe answered 503 and the bundle does not record how long it waited: a fast 503 means starting or draining, one after ~20 s means a stalled scheduler. Recapture with `triage capture`, which records the wait.'
+          : 'The generation probe fails fast: the server is starting, draining, or marked unhealthy after an earlier failure.',
+      ruledOut: [
+        ...(bundle.data.endpoints['model_info.json']?.state === 'ok' ? ['the HTTP front end is down (/model_info answered)'] : []),
+        ...(stalled ? ['slow requests (a slow server still answers the one-token probe within 20 s)'] : []),
+      ],
       nextStep: hung
         ? hangNextStep(ctx, multiRank(bundle.data))
         : { skill: 'collect-more', why: 'A fast 503 says the server refuses work; its log says why (start-up, shutdown, earlier crash).', commands: postMortemCommands(ctx) },
       productionRisk: 'Requests to this server do not complete. Clients see timeouts while the process looks alive to liveness checks that do not generate.',
-      facts: {},
-      evidence: [{ file: bundleFile(bundle, signal.file), fact: signal.text }],
+      facts: { ...(stalled ? { healthVerdict: 'stalled', healthProbeWaitedMs: waitedMs } : {}) },
+      evidence: [
+        { file: bundleFile(bundle, signal.file), fact: signal.text },
+        ...(stalled ? [{ file: bundleFile(bundle, 'metadata.json'), fact: `the health probe waited ${waitedMs} ms before the 503` }] : []),
+      ],
     };
   },
 };

@@ -1,10 +1,14 @@
 import type { Evidence } from '../../evidence/types.js';
+import type { LatencyView } from '../../evidence/bundle/window.js';
 import type { EvidenceRef } from '../../contracts/report.js';
 import { PRIORITY, type Rule, type Verdict } from '../rule.js';
 import { computeSlowCommands, queuePressureCommands } from '../rule-commands.js';
-import { bundleFile, productionBundle, signalIn, type BundleItem } from './bundle-helpers.js';
+import type { Signal, SignalId } from '../../evidence/bundle/signals.js';
+import { bundleFile, bundleSignals, productionBundle } from './bundle-helpers.js';
 
-const f3 = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(3));
+// A figure SGLang did not measure is said so, never shown as a number.
+const f3 = (v: number | null | undefined) => (v === null || v === undefined ? 'not measured' : v.toFixed(3));
+const secs = (v: number | null | undefined) => (v === null || v === undefined ? 'not measured' : `${v.toFixed(3)}s`);
 
 /**
  * Compute-side slowness: TTFT high while queue time is low, and/or one stage dominating.
@@ -15,11 +19,11 @@ export const computeSlowRule: Rule = {
   evaluate(evidence, ctx) {
     const bundle = productionBundle(evidence);
     if (!bundle) return null;
-    const ttft = signalIn(bundle, 'ttft-high-queue-low');
-    const prefill = signalIn(bundle, 'prefill-dominates');
+    const { signals, latency: m } = bundleSignals(evidence, bundle);
+    const ttft = find(signals, 'ttft-high-queue-low');
+    const prefill = find(signals, 'prefill-dominates');
     if (!ttft && !prefill) return null;
-    if (queuePressure(bundle)) return null;
-    const m = bundle.data.metrics;
+    if (queuePressure(signals, m.avg_queue_time_seconds)) return null;
     const stages = m.stage_avg_seconds_max_tp_rank;
     const dominant = Object.entries(stages).sort((a, b) => b[1] - a[1])[0];
     const dominantStage = dominant?.[0] ?? 'prefill_forward';
@@ -29,7 +33,7 @@ export const computeSlowRule: Rule = {
     const load = bundle.data.point_in_time_load;
     evidenceRefs.push({
       file: bundleFile(bundle, 'loads_all.json'),
-      fact: `running=${load.running_reqs ?? 'n/a'} waiting=${load.waiting_reqs ?? 'n/a'} token_usage=${f3(load.token_usage)} cache_hit_rate=${f3(load.cache_hit_rate)}`,
+      fact: `running=${load.running_reqs ?? 'not measured'} waiting=${load.waiting_reqs ?? 'not measured'} token_usage=${f3(load.token_usage)}`,
     });
     const replayed = evidence.has('replay' as never);
     return {
@@ -37,11 +41,11 @@ export const computeSlowRule: Rule = {
       priority: PRIORITY.slow + 5,
       problemClass: 'slow',
       strongestSignal: ttft?.text ?? prefill!.text,
-      bestGuess: `Compute-side slowness in ${dominantStage} (~${f3(dominant?.[1])}s per request at the slowest TP rank), not queue pressure: avg TTFT ${f3(m.avg_ttft_seconds)}s vs avg queue ${f3(m.avg_queue_time_seconds)}s.`,
+      bestGuess: `Compute-side slowness in ${dominantStage} (~${secs(dominant?.[1])} per request at the slowest TP rank), not queue pressure: avg TTFT ${secs(m.avg_ttft_seconds)} vs avg queue ${secs(m.avg_queue_time_seconds)}, ${m.description}.`,
       ruledOut: [
-        `queue pressure (avg queue ${f3(m.avg_queue_time_seconds)}s, waiting=${load.waiting_reqs ?? 'n/a'})`,
+        `queue pressure (avg queue ${secs(m.avg_queue_time_seconds)}, waiting=${load.waiting_reqs ?? 'not measured'})`,
         `KV-capacity pressure (token_usage=${f3(load.token_usage)})`,
-        ...(load.cache_hit_rate !== null && load.cache_hit_rate >= 0.5 ? [`cache-hit collapse (cache_hit_rate=${f3(load.cache_hit_rate)})`] : []),
+        ...(m.cache_hit_rate !== null && m.cache_hit_rate >= 0.5 ? [`cache-hit collapse (cached/prompt tokens ${f3(m.cache_hit_rate)}, ${m.description})`] : []),
         ...(bundle.data.health.health_ok && bundle.data.health.health_generate_ok ? ['server down or hung (/health and /health_generate ok)'] : []),
       ],
       nextStep: {
@@ -52,7 +56,7 @@ export const computeSlowRule: Rule = {
         commands: computeSlowCommands(ctx, replayed),
       },
       productionRisk: 'Degraded latency, not an outage: requests complete but slowly. Risk grows with prompt length if prefill is the bottleneck.',
-      facts: { dominantStage, avgTtftSeconds: m.avg_ttft_seconds, avgQueueSeconds: m.avg_queue_time_seconds },
+      facts: { dominantStage, avgTtftSeconds: m.avg_ttft_seconds, avgQueueSeconds: m.avg_queue_time_seconds, rateWindow: rateWindowFact(m) },
       evidence: evidenceRefs,
     } satisfies Verdict;
   },
@@ -63,10 +67,11 @@ export const queuePressureRule: Rule = {
   id: 'slow-queue',
   evaluate(evidence, ctx) {
     const bundle = productionBundle(evidence);
-    if (!bundle || !queuePressure(bundle)) return null;
-    const signals = bundle.data.signals.filter((s) => ['queue-buildup', 'queue-time-dominates', 'kv-pressure', 'retractions'].includes(s.id));
+    if (!bundle) return null;
+    const { signals: all, latency: m } = bundleSignals(evidence, bundle);
+    if (!queuePressure(all, m.avg_queue_time_seconds)) return null;
+    const signals = all.filter((s) => QUEUE_SIGNALS.includes(s.id));
     const load = bundle.data.point_in_time_load;
-    const m = bundle.data.metrics;
     const cap = bundle.data.capacity;
     return {
       rule: this.id,
@@ -80,16 +85,25 @@ export const queuePressureRule: Rule = {
         why: 'Queue pressure is a capacity question, not a kernel question: confirm the arrival rate and request shapes against capacity before touching the profiler.',
         commands: queuePressureCommands(ctx, { maxTotalTokens: cap.max_total_num_tokens, maxRunningRequests: cap.effective_max_running_requests_per_dp }),
       },
-      productionRisk: `Latency grows with load; waiting=${load.waiting_reqs ?? 'n/a'}, token_usage=${f3(load.token_usage)}. Sustained pressure leads to timeouts at the client and retraction storms.`,
-      facts: { waitingReqs: load.waiting_reqs, tokenUsage: load.token_usage, avgQueueSeconds: m.avg_queue_time_seconds },
+      productionRisk: `Latency grows with load; waiting=${load.waiting_reqs ?? 'not measured'}, token_usage=${f3(load.token_usage)}. Sustained pressure leads to timeouts at the client and retraction storms.`,
+      facts: { waitingReqs: load.waiting_reqs, tokenUsage: load.token_usage, avgQueueSeconds: m.avg_queue_time_seconds, rateWindow: rateWindowFact(m) },
       evidence: signals.map((s) => ({ file: bundleFile(bundle, s.file), fact: s.text })),
     };
   },
 };
 
-function queuePressure(bundle: BundleItem): boolean {
-  return ['queue-time-dominates', 'kv-pressure', 'retractions'].some((id) => signalIn(bundle, id as never)) ||
-    Boolean(signalIn(bundle, 'queue-buildup') && (bundle.data.metrics.avg_queue_time_seconds ?? 0) >= 0.2);
+const QUEUE_SIGNALS: readonly SignalId[] = ['queue-buildup', 'queue-time-dominates', 'kv-pressure', 'retractions'];
+
+const find = (signals: readonly Signal[], id: SignalId) => signals.find((s) => s.id === id);
+
+function queuePressure(signals: readonly Signal[], avgQueueSeconds: number | null): boolean {
+  return (['queue-time-dominates', 'kv-pressure', 'retractions'] as const).some((id) => find(signals, id)) ||
+    Boolean(find(signals, 'queue-buildup') && (avgQueueSeconds ?? 0) >= 0.2);
+}
+
+/** Which span the verdict's latency figures cover, said in facts so a reader knows what was averaged. */
+function rateWindowFact(view: LatencyView): { source: LatencyView['source']; seconds: number | null; description: string } {
+  return { source: view.source, seconds: view.seconds, description: view.description };
 }
 
 export type { Evidence };
