@@ -33,7 +33,7 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): JsonLogger {
   const root = pino(
     {
       level: options.level ?? 'info',
-      base: options.base ? (redactValue(options.base) as Record<string, unknown>) : null,
+      base: options.base ? plain(redactValue(options.base)) : null,
       messageKey: 'msg',
       timestamp: () => `,"time":"${now().toISOString()}"`,
       formatters: { level: (label) => ({ level: label }) },
@@ -49,14 +49,14 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): JsonLogger {
 function wrap(log: Pino): JsonLogger {
   const emit = (level: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
     if (!log.isLevelEnabled(level)) return;
-    log[level](fields ? (redactValue(serialise(fields)) as Record<string, unknown>) : {}, redactText(msg));
+    log[level](fields ? plain(redactValue(serialise(fields))) : {}, redactText(msg));
   };
   return {
     debug: emit('debug'),
     info: emit('info'),
     warn: emit('warn'),
     error: emit('error'),
-    child: (fields) => wrap(log.child(redactValue(serialise(fields)) as Record<string, unknown>)),
+    child: (fields) => wrap(log.child(plain(redactValue(serialise(fields))))),
   };
 }
 
@@ -71,3 +71,11 @@ function serialise(fields: Record<string, unknown>): Record<string, unknown> {
 
 /** A logger that drops everything (tests that do not look at logs). */
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * redactValue returns null-prototype objects (so `__proto__` stays data); pino calls hasOwnProperty on
+ * what it is given. Object.fromEntries defines each key as data, so a `__proto__` key is still data here.
+ */
+function plain(value: unknown): Record<string, unknown> {
+  return value && typeof value === 'object' ? Object.fromEntries(Object.entries(value)) : {};
+}

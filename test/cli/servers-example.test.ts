@@ -28,7 +28,7 @@ describe('examples/servers.yaml', () => {
     expect(registry.access.intrusiveUsers[0]).toMatch(/^U[A-Z0-9]+$/);
     expect(registry.access.intrusiveGroups[0]).toMatch(/^S[A-Z0-9]+$/);
     const alerts = (registry as unknown as { alerts?: { channel: string; serverLabel: string } }).alerts;
-    expect(alerts).toEqual({ channel: 'C0123456789', serverLabel: 'sglang_server' });
+    expect(alerts).toEqual({ channel: 'C0123456789', serverLabel: 'server' });
   });
 
   it('names token variables, never tokens', () => {
