@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
 import { findServer, loadRegistry } from '../config/servers.js';
+import { cleanTargetOf } from '../config/clean-target.js';
 import { TriageError } from '../errors.js';
 import { newIncidentId } from '../incident/layout.js';
 import { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_MS, runReplay, type ReplayProgress } from '../replay/engine.js';
@@ -66,11 +67,14 @@ async function resolveTarget(name: string, values: { token?: string; servers?: s
   const server = findServer(registry, name);
   if (!server) throw unknownServerError(name, registry, USAGE);
   // A server name means its clean replay target: a replay never goes to production by name.
-  if (!server.replay) {
-    throw new TriageError('E_USAGE', `server "${name}" has no clean replay target (servers.yaml replay.url); replays never go to production by name. Pass an explicit URL to override.\nusage: ${USAGE}`);
+  let url: string;
+  try {
+    url = cleanTargetOf(server);
+  } catch (err) {
+    throw new TriageError('E_USAGE', `${(err as Error).message}. Pass an explicit URL to override.\nusage: ${USAGE}`);
   }
-  say(ctx, `replaying on ${name}'s clean replay target ${server.replay.url}`);
-  return { url: server.replay.url, token: ctx.credentials.token({ tokenEnv: server.replay.tokenEnv }, values.token), label: `${name} (clean target)` };
+  say(ctx, `replaying on ${name}'s clean replay target ${url}`);
+  return { url, token: ctx.credentials.token({ tokenEnv: server.replay?.tokenEnv }, values.token), label: `${name} (clean target)` };
 }
 
 /** `<incident>/dumps/x.pkl` or `<incident>/dumps` → `<incident>`; otherwise a new incident folder under cwd. */

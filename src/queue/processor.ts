@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { z } from 'zod';
+import { cleanTargetUrl } from '../config/clean-target.js';
 import { findServer, type NamedServer, type Registry } from '../config/servers.js';
-import { describeError, isTriageError } from '../errors.js';
+import { ERROR_CODES, describeError, isTriageError } from '../errors.js';
 import { openIncident, patchIncident } from '../incident/journal.js';
 import type { IncidentStore } from '../incident/store.js';
 import { applyStep, stepEntry } from '../incident/timeline.js';
@@ -151,11 +152,11 @@ function serverFor(deps: ProcessorDeps, name: string): NamedServer {
 /** Replay targets are registered servers (or the server's registered clean target), never URLs from chat. */
 function targetFor(registry: Registry, data: PipelineJobData): string | undefined {
   if (!data.target) return findServer(registry, data.server)?.replay?.url;
-  const target = findServer(registry, data.target);
-  if (!target) throw new UnrecoverableError(`replay target "${data.target}" is not a registered server [unknown-server]`);
-  // A server name means its clean replay target, never its production URL.
-  if (!target.replay) throw new UnrecoverableError(`server "${data.target}" has no clean replay target (servers.yaml replay.url); replays never go to production [config]`);
-  return target.replay.url;
+  try {
+    return cleanTargetUrl(registry, data.target);
+  } catch (err) {
+    throw new UnrecoverableError(`${(err as Error).message} [${isTriageError(err) ? ERROR_CODES[err.code] : 'config'}]`);
+  }
 }
 
 /** incident.json carries the Slack incident's id and createdAt; the pipeline appends its steps. */
