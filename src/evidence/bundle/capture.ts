@@ -166,7 +166,7 @@ export function normaliseBaseUrl(url: string): string {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new TriageError('E_USAGE', `unsupported URL scheme "${parsed.protocol}" in ${url}: use http:// or https://`);
   }
-  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+  return `${parsed.origin}${trimTrailingSlashes(parsed.pathname)}`;
 }
 
 /** The reference tool's error strings, so its summariser reads our bundles the same way. */
@@ -286,4 +286,11 @@ function redactJsonBody(value: unknown): unknown {
 export function formatCollectedAt(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+/** Trailing slashes off, by hand: `/\/+$/` backtracks quadratically on a long run of slashes followed by text. */
+function trimTrailingSlashes(p: string): string {
+  let end = p.length;
+  while (end > 0 && p.charCodeAt(end - 1) === 47) end--;
+  return p.slice(0, end);
 }

@@ -35,7 +35,7 @@ export function parseFloatLine(line: string): number | null {
   if (text === 'inf' || text === '+inf') return Infinity;
   if (text === '-inf') return -Infinity;
   if (text === 'nan' || text === '-nan' || text === '+nan') return NaN;
-  if (text === '' || !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(text)) return null;
+  if (text === '' || !/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/.test(text)) return null;
   return Number(text);
 }
 
