@@ -109,6 +109,8 @@ async function ackLatency(log: BenchLog): Promise<void> {
       const r = summary(times);
       return `${name.padEnd(5)} p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  max ${r.max.toFixed(1).padStart(6)} ms${errors.length ? `; ${errors.length} failed: ${errors[0]}` : ''}`;
     };
+    // One unmeasured warm-up burst per app (JIT, connection pools, preflight caches), the same for both.
+    for (const url of [bareUrl, botUrl]) await burst(url, 16, 64, [], []);
     let worstP99 = 0;
     const ROUNDS = 5;
     for (const inFlight of [16, 64]) {
@@ -120,13 +122,14 @@ async function ackLatency(log: BenchLog): Promise<void> {
         await burst(bareUrl, inFlight, count, bare.times, bare.errors);
         await burst(botUrl, inFlight, count, bot.times, bot.errors);
       }
-      worstP99 = Math.max(worstP99, summary(bot.times).p99);
+      // The goal (issue: ack p99 <= 200 ms with 64 commands in flight) is judged on the 64 row; 16 is shown beside bare Bolt.
+      if (inFlight === 64) worstP99 = summary(bot.times).p99;
       log(`  ${String(inFlight).padStart(2)} in flight, ${count * ROUNDS} commands each, in ${ROUNDS} alternating rounds:`);
       log(`    ${row('bare', bare.times, bare.errors)}`);
       log(`    ${row('bot', bot.times, bot.errors)}`);
     }
     const late = fake.violations.filter((v) => v.includes('acked after'));
-    log(`  limit 3000 ms (Slack), goal p99 <= 200 ms: ${worstP99 <= 200 ? 'met' : 'NOT met'}; still busy at the end: ${await busy()} slots; acks over 3 s: ${late.length}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs`);
+    log(`  limit 3000 ms (Slack), goal p99 <= 200 ms at 64 in flight: ${worstP99.toFixed(0)} ms, ${worstP99 <= 200 ? 'met' : 'NOT met'}; still busy at the end: ${await busy()} slots; acks over 3 s: ${late.length}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs`);
     const broken = fake.violations.filter((v) => !v.includes('acked after'));
     if (broken.length) throw new Error(`limits broken: ${broken.slice(0, 3).join('; ')}`);
   } finally {
