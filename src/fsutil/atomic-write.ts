@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -13,6 +13,15 @@ import path from 'node:path';
  * the rename, so a crash leaves either the old file or the whole new one, never half a JSON document.
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
+  await writeFileAtomicWith(file, (handle) => handle.writeFile(data), options);
+}
+
+/** The same, for a writer that produces the file piece by piece (a streamed JSON document). */
+export async function writeFileAtomicStream(file: string, produce: (write: (chunk: string) => Promise<void>) => Promise<void>, options: { mode?: number } = {}): Promise<void> {
+  await writeFileAtomicWith(file, (handle) => produce(async (chunk) => void (await handle.write(chunk))), options);
+}
+
+async function writeFileAtomicWith(file: string, fill: (handle: FileHandle) => Promise<void>, options: { mode?: number }): Promise<void> {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -20,7 +29,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   let renamed = false;
   try {
     try {
-      await handle.writeFile(data);
+      await fill(handle);
       await handle.sync();
     } finally {
       await handle.close();

@@ -3,10 +3,7 @@
  * null, 2)` gives, without ever holding it as one string (a summary of 100 000 rows is tens of MB,
  * and V8 strings stop at 512 MiB). Each piece goes through `write`, which may apply backpressure.
  */
-import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { writeFileAtomicStream } from '../../fsutil/atomic-write.js';
 import type { Writable } from 'node:stream';
 import type { DumpSummary } from './model.js';
 
@@ -58,27 +55,7 @@ export function streamWriter(stream: Writable): WriteChunk {
     });
 }
 
-/**
- * Writes the summary to `file` the way src/fsutil/atomic-write.ts writes any file (a fresh temporary
- * name opened O_EXCL|O_NOFOLLOW beside it, fsynced, renamed over the old name: a link at `file` is
- * replaced, never followed), but streamed, piece by piece.
- */
+/** Writes the summary to `file` streamed, through a fresh temporary file renamed over it (a link at `file` is replaced, never followed). */
 export async function writeSummaryFile(summary: DumpSummary, file: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
-  let renamed = false;
-  try {
-    try {
-      await writeSummaryJson(summary, async (chunk) => {
-        await handle.write(chunk);
-      });
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
-    renamed = true;
-  } finally {
-    if (!renamed) await rm(tmp, { force: true });
-  }
+  await writeFileAtomicStream(file, (write) => writeSummaryJson(summary, write));
 }
