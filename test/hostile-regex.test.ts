@@ -20,3 +20,10 @@ describe('regexes that used to backtrack', () => {
     expect(normaliseBaseUrl(`http://127.0.0.1:30000/prefix${'/'.repeat(1 << 20)}`)).toBe('http://127.0.0.1:30000/prefix');
   });
 });
+
+describe('the replay target URL', () => {
+  it('a target ending in a million slashes gets /generate appended at once', async () => {
+    const { generateUrl } = await import('../src/replay/options.js');
+    expect(generateUrl(`http://127.0.0.1:31000/v1${'/'.repeat(1 << 20)}`).pathname).toBe('/v1/generate');
+  });
+});

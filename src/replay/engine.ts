@@ -5,38 +5,16 @@
  * the engine stops sending, records why, and returns normally.
  */
 import { Pool, type Dispatcher } from 'undici';
-import { describeError, TriageError } from '../errors.js';
-import { markServerDied, type Outcome, type StopReason } from './outcome.js';
-import { sendOne, type Measured, type SendTarget } from './request.js';
+import { markServerDied, type StopReason } from './outcome.js';
+import { DEFAULT_MAX_BODY_BYTES, generateUrl, prepareBody, resolveOptions, type ReplayOptions, type ResolvedOptions } from './options.js';
+import { sendOne, type SendTarget } from './request.js';
+import { badRecord, notSent, round, toResult, type RequestResult } from './results.js';
 import { planOffsets, realClock, Scheduler, selectRequests, type Clock, type StartTiming } from './schedule.js';
 import type { ReplayRequest } from './types.js';
 
-/**
- * Default in-flight cap: 512, as the stock script. The point of a replay is the recorded overlap of
- * requests (batch composition decides many crashes and hangs); a cap of 1 (the trusted script's
- * default) would serialise requests that ran together in production. Pass --parallel 1 to replay
- * one saved request at a time.
- */
-export const DEFAULT_PARALLEL = 512;
-export const DEFAULT_TIMEOUT_MS = 120_000;
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
-
-export interface ReplayOptions {
-  /** Base URL of the target (http://host:port[/prefix]); `/generate` is appended unless present. */
-  target: string;
-  /** Bearer token; sent as `Authorization: Bearer …` when set. Never written anywhere. */
-  token?: string;
-  parallel?: number;
-  speed?: number;
-  ignoreEos?: boolean;
-  timeoutMs?: number;
-  reqStart?: number;
-  reqNumber?: number;
-  /** Per-request cap on response bytes. */
-  maxBodyBytes?: number;
-  /** Stop sending once the target is hung or dead (default true); the rest are recorded as not-sent. */
-  stopWhenTargetGone?: boolean;
-}
+// Callers import the replay's options and results from here, as before the split.
+export { DEFAULT_MAX_BODY_BYTES, DEFAULT_PARALLEL, DEFAULT_TIMEOUT_MS, bodyOf, generateUrl, prepareBody, resolveOptions, type ReplayOptions, type ResolvedOptions } from './options.js';
+export { round, summariseGaps, type GapSummary, type RequestResult } from './results.js';
 
 /**
  * Where a replay stands: `sending` (requests still to start), `draining` (all started, some in
@@ -85,53 +63,6 @@ export interface ReplayDeps {
   spinMs?: number;
 }
 
-export interface GapSummary {
-  count: number;
-  p50Ms: number;
-  maxMs: number;
-}
-
-/** One request's record in replay.json. Times are ms; *At/*Start values are offsets from replay start. */
-export interface RequestResult {
-  idx: number;
-  rid: string | null;
-  unfinishedInDump: boolean;
-  stream: boolean;
-  plannedStartMs: number;
-  actualStartMs: number | null;
-  /** actual start − ready time: the scheduler's own error, excluding the parallel cap's delay. */
-  startErrorMs: number | null;
-  /** ready time − planned time: how long the --parallel cap held this request back. */
-  capDelayMs: number | null;
-  outcome: Outcome;
-  status: number | null;
-  ttftMs: number | null;
-  e2eMs: number | null;
-  gaps: GapSummary | null;
-  promptTokens: number | null;
-  completionTokens: number | null;
-  recordedPromptTokens: number | null;
-  recordedCompletionTokens: number | null;
-  /** finishedAt − createdAt from the dump, for finished requests. */
-  recordedE2eMs: number | null;
-  finishReason: string | null;
-  bytes: number;
-  answeredAtMs: number | null;
-  endedAtMs: number | null;
-}
-
-export interface ResolvedOptions {
-  target: string;
-  auth: boolean;
-  parallel: number;
-  speed: number;
-  ignoreEos: boolean;
-  timeoutMs: number;
-  reqStart: number;
-  reqNumber: number | null;
-  stopWhenTargetGone: boolean;
-}
-
 export interface ReplayRun {
   options: ResolvedOptions;
   startedAtWall: number;
@@ -147,76 +78,6 @@ export interface ReplayRun {
   /** When the target stopped accepting connections after having answered (markServerDied). */
   diedAtMs: number | null;
   lastAnswerAtMs: number | null;
-}
-
-export function resolveOptions(o: ReplayOptions): ResolvedOptions {
-  const parallel = o.parallel ?? DEFAULT_PARALLEL;
-  const speed = o.speed ?? 1;
-  const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isInteger(parallel) || parallel < 1) throw new TriageError('E_USAGE', `parallel must be a whole number >= 1, got ${parallel}`);
-  if (!(speed > 0) || !Number.isFinite(speed)) throw new TriageError('E_USAGE', `speed must be a positive number, got ${speed}`);
-  if (!(timeoutMs > 0)) throw new TriageError('E_USAGE', `timeout must be positive, got ${timeoutMs} ms`);
-  return {
-    target: generateUrl(o.target).toString(),
-    auth: Boolean(o.token),
-    parallel,
-    speed,
-    ignoreEos: o.ignoreEos ?? false,
-    timeoutMs,
-    reqStart: o.reqStart ?? 0,
-    reqNumber: o.reqNumber ?? null,
-    stopWhenTargetGone: o.stopWhenTargetGone ?? true,
-  };
-}
-
-/** The /generate URL for a target base URL (credentials and query dropped). */
-export function generateUrl(target: string): URL {
-  let url: URL;
-  try {
-    url = new URL(target);
-  } catch {
-    throw new TriageError('E_USAGE', `target must be an http(s) URL, got "${target}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TriageError('E_USAGE', `target must be an http(s) URL, got "${target}"`);
-  url.username = '';
-  url.password = '';
-  url.search = '';
-  url.hash = '';
-  const base = url.pathname.replace(/\/+$/, '');
-  url.pathname = base.endsWith('/generate') ? base : `${base}/generate`;
-  return url;
-}
-
-/** A fresh copy of the request's body (built now when the request carries a builder). */
-export function bodyOf(req: ReplayRequest): Record<string, unknown> {
-  return typeof req.body === 'function' ? req.body() : structuredClone(req.body);
-}
-
-/** The JSON body to send: the recorded one, with the recorded stream flag and --ignore-eos applied. */
-export function prepareBody(req: ReplayRequest, ignoreEos: boolean): Record<string, unknown> {
-  const body = bodyOf(req);
-  body.stream = req.stream;
-  if (ignoreEos) {
-    const apply = (sp: unknown): Record<string, unknown> => {
-      const out: Record<string, unknown> = sp && typeof sp === 'object' && !Array.isArray(sp) ? (sp as Record<string, unknown>) : {};
-      out.ignore_eos = true;
-      if (req.recordedCompletionTokens !== undefined && req.recordedCompletionTokens > 0) out.max_new_tokens = req.recordedCompletionTokens;
-      return out;
-    };
-    body.sampling_params = Array.isArray(body.sampling_params) ? body.sampling_params.map(apply) : apply(body.sampling_params);
-  }
-  return body;
-}
-
-export function summariseGaps(gaps: readonly number[]): GapSummary | null {
-  if (!gaps.length) return null;
-  const sorted = [...gaps].sort((a, b) => a - b);
-  return { count: sorted.length, p50Ms: round(sorted[Math.floor((sorted.length - 1) / 2)]!), maxMs: round(sorted[sorted.length - 1]!) };
-}
-
-export function round(n: number, digits = 3): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
 }
 
 export async function runReplay(input: readonly ReplayRequest[], options: ReplayOptions, deps: ReplayDeps): Promise<ReplayRun> {
@@ -404,82 +265,3 @@ export async function runReplay(input: readonly ReplayRequest[], options: Replay
   };
 }
 
-/** The outcome of a record whose body could not be built (it was never sent). */
-function badRecord(err: unknown, at: number): Measured {
-  return {
-    outcome: { kind: 'bad-record', message: describeError(err).slice(0, 300) },
-    status: null,
-    ttftMs: null,
-    e2eMs: null,
-    gaps: [],
-    promptTokens: null,
-    completionTokens: null,
-    finishReason: null,
-    bytes: 0,
-    answeredAt: null,
-    lastByteAt: null,
-    endedAt: at,
-  };
-}
-
-function recordedE2e(req: ReplayRequest): number | null {
-  if (req.unfinished || req.finishedAt === undefined || !Number.isFinite(req.finishedAt)) return null;
-  const ms = (req.finishedAt - req.createdAt) * 1000;
-  return ms >= 0 ? round(ms) : null;
-}
-
-// One flat object literal per result (no spread): V8 keeps it a fast object, which matters at
-// thousands of requests per second.
-function toResult(req: ReplayRequest, t: StartTiming, m: Measured, t0: number): RequestResult {
-  return {
-    idx: req.index,
-    rid: req.rid ?? null,
-    unfinishedInDump: req.unfinished,
-    stream: req.stream,
-    plannedStartMs: round(t.plannedMs),
-    actualStartMs: round(t.startedMs),
-    startErrorMs: round(t.startedMs - t.readyMs),
-    capDelayMs: round(t.readyMs - t.plannedMs),
-    outcome: m.outcome,
-    status: m.status,
-    ttftMs: m.ttftMs === null ? null : round(m.ttftMs),
-    e2eMs: m.e2eMs === null ? null : round(m.e2eMs),
-    gaps: summariseGaps(m.gaps),
-    promptTokens: m.promptTokens,
-    completionTokens: m.completionTokens,
-    recordedPromptTokens: req.recordedPromptTokens ?? null,
-    recordedCompletionTokens: req.recordedCompletionTokens ?? null,
-    recordedE2eMs: recordedE2e(req),
-    finishReason: m.finishReason,
-    bytes: m.bytes,
-    answeredAtMs: m.answeredAt === null ? null : round(m.answeredAt - t0),
-    endedAtMs: round(m.endedAt - t0),
-  };
-}
-
-function notSent(req: ReplayRequest, plannedMs: number, reason: StopReason): RequestResult {
-  return {
-    idx: req.index,
-    rid: req.rid ?? null,
-    unfinishedInDump: req.unfinished,
-    stream: req.stream,
-    plannedStartMs: round(plannedMs),
-    actualStartMs: null,
-    startErrorMs: null,
-    capDelayMs: null,
-    outcome: { kind: 'not-sent', reason },
-    status: null,
-    ttftMs: null,
-    e2eMs: null,
-    gaps: null,
-    promptTokens: null,
-    completionTokens: null,
-    recordedPromptTokens: req.recordedPromptTokens ?? null,
-    recordedCompletionTokens: req.recordedCompletionTokens ?? null,
-    recordedE2eMs: recordedE2e(req),
-    finishReason: null,
-    bytes: 0,
-    answeredAtMs: null,
-    endedAtMs: null,
-  };
-}

@@ -59,6 +59,11 @@ interface Meta {
   abortMessage: string | null;
 }
 
+/** A request's measurements before anything arrived: the one shape every outcome starts from. */
+export function measured(outcome: Outcome, at: number): Measured {
+  return { outcome, status: null, ttftMs: null, e2eMs: null, gaps: [], promptTokens: null, completionTokens: null, finishReason: null, bytes: 0, answeredAt: null, lastByteAt: null, endedAt: at };
+}
+
 export async function sendOne(body: string, target: SendTarget): Promise<Measured> {
   const { clock } = target;
   const startAt = clock.now();
@@ -67,20 +72,7 @@ export async function sendOne(body: string, target: SendTarget): Promise<Measure
   const untrack = target.track(ac);
 
   let phase: Phase = 'response';
-  const m: Measured = {
-    outcome: { kind: 'ok', finishReason: null },
-    status: null,
-    ttftMs: null,
-    e2eMs: null,
-    gaps: [],
-    promptTokens: null,
-    completionTokens: null,
-    finishReason: null,
-    bytes: 0,
-    answeredAt: null,
-    lastByteAt: null,
-    endedAt: startAt,
-  };
+  const m = measured({ kind: 'ok', finishReason: null }, startAt);
   const finish = (outcome: Outcome): Measured => {
     cancelDeadline();
     untrack();

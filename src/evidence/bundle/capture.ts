@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
+import { trimTrailingSlashes } from '../../util/trim-slashes.js';
 import { TriageError } from '../../errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUNDLE_ENDPOINTS, resolveCaptureTimeouts, type EndpointSpec } from '../../sglang/endpoints.js';
@@ -288,9 +289,3 @@ export function formatCollectedAt(d: Date): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
-/** Trailing slashes off, by hand: `/\/+$/` backtracks quadratically on a long run of slashes followed by text. */
-function trimTrailingSlashes(p: string): string {
-  let end = p.length;
-  while (end > 0 && p.charCodeAt(end - 1) === 47) end--;
-  return p.slice(0, end);
-}
