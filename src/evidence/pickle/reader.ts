@@ -8,17 +8,11 @@ import { WORK_PER_CLOCK_CHECK } from './budget.js';
 import { badPickle } from './limits.js';
 import { build, dictTarget, listTarget, makeGlobal, newObject, reduce, setTarget } from './objects.js';
 import { HIGHEST_PROTOCOL, OP } from './opcodes.js';
-import { keyOf, MachineState, OBJECT_COST } from './state.js';
-import { decodeRawUnicodeEscape, decodeStringLiteral, parseFloatLine, parseIntLine, parseLongLine } from './text-ops.js';
+import { MAX_NAME_LINE, ScalarReader } from './scalars.js';
+import { decodeRawUnicodeEscape } from './text-ops.js';
+import { keyOf, OBJECT_COST } from './state.js';
 import { PyBytes, PyExtensionRef, PyOutOfBandBuffer, PyPersistentRef, PySet, PyTuple, type PickleValue, type PyDict } from './values.js';
 
-/**
- * Longest protocol-0 LONG in decimal digits: CPython's own default int_max_str_digits (4300, see
- * sys.int_info), beyond which its unpickler refuses the value too. Decimal parsing is quadratic.
- */
-const MAX_LONG_DIGITS = 4300;
-/** Longest protocol-0 text line (GLOBAL names, INT, FLOAT) before we call it garbage. */
-const MAX_NAME_LINE = 64 * 1024;
 
 export interface MachineResult {
   value: PickleValue;
@@ -27,59 +21,7 @@ export interface MachineResult {
   length: number;
 }
 
-const BININT1 = OP.BININT1;
-const BININT2 = OP.BININT2;
-const BININT = OP.BININT;
-
-export class PickleMachine extends MachineState {
-  /**
-   * A run of BININT1/BININT2/BININT opcodes (a list batch of token ids), from `pos`, pushed onto the
-   * stack without a trip through the opcode switch each. Stops at the first other opcode or at the
-   * end of the window; charges the run's stack slots and work in one go.
-   */
-  private intRun(): void {
-    const b = this.buf;
-    const end = this.end;
-    const stack = this.stack;
-    const room = this.limits.maxStackDepth - stack.length - this.marks.length;
-    let p = this.pos;
-    let n = 0;
-    for (;;) {
-      if (p >= end || n >= room) break;
-      const op = b[p]!;
-      if (op === BININT1) {
-        if (p + 2 > end) break;
-        stack.push(b[p + 1]!);
-        p += 2;
-      } else if (op === BININT2) {
-        if (p + 3 > end) break;
-        stack.push(b[p + 1]! | (b[p + 2]! << 8));
-        p += 3;
-      } else if (op === BININT) {
-        if (p + 5 > end) break;
-        stack.push(b[p + 1]! | (b[p + 2]! << 8) | (b[p + 3]! << 16) | (b[p + 4]! << 24));
-        p += 5;
-      } else break;
-      n++;
-    }
-    if (n === 0) {
-      // At a window edge or the stack bound: one opcode the ordinary way (it loads or throws).
-      this.op = b[p]!;
-      this.opAt = this.base + p;
-      this.pos = p + 1;
-      const size = this.op === BININT1 ? 1 : this.op === BININT2 ? 2 : 4;
-      this.need(size);
-      const q = this.pos;
-      const v = size === 1 ? this.buf[q]! : size === 2 ? this.buf[q]! | (this.buf[q + 1]! << 8) : this.buf.readInt32LE(q);
-      this.pos = q + size;
-      this.push(v);
-      return;
-    }
-    this.pos = p;
-    this.workLeft -= n;
-    if (!this.budget.tryCharge(16 * n)) throw this.overBudget('the values on the stack');
-  }
-
+export class PickleMachine extends ScalarReader {
   /**
    * Runs until STOP or until `sliceMs` has passed (returns null so the caller can yield to the
    * event loop and check its AbortSignal).
@@ -168,24 +110,15 @@ export class PickleMachine extends MachineState {
           this.push(this.buf.readDoubleBE(this.pos));
           this.pos += 8;
           break;
-        case OP.INT: {
-          const v = parseIntLine(this.line(MAX_NAME_LINE));
-          if (v === null) throw this.bad('malformed INT');
-          this.push(v);
+        case OP.INT:
+          this.push(this.intLine());
           break;
-        }
-        case OP.LONG: {
-          const v = parseLongLine(this.line(Math.min(Math.ceil(this.limits.maxIntBytes * 2.5), MAX_LONG_DIGITS) + 2));
-          if (v === null) throw this.bad('malformed LONG');
-          this.push(v);
+        case OP.LONG:
+          this.push(this.longLine());
           break;
-        }
-        case OP.FLOAT: {
-          const v = parseFloatLine(this.line(MAX_NAME_LINE));
-          if (v === null) throw this.bad('malformed FLOAT');
-          this.push(v);
+        case OP.FLOAT:
+          this.push(this.floatLine());
           break;
-        }
 
         case OP.SHORT_BINUNICODE:
           this.push(this.text(this.u8(), 'utf8'));
@@ -205,18 +138,12 @@ export class PickleMachine extends MachineState {
           this.push(this.text(n, 'latin1'));
           break;
         }
-        case OP.STRING: {
-          const v = decodeStringLiteral(this.line(this.remaining()));
-          if (v === null) throw this.bad('malformed STRING literal');
-          this.push(v);
+        case OP.STRING:
+          this.push(this.stringLine());
           break;
-        }
-        case OP.UNICODE: {
-          const v = decodeRawUnicodeEscape(this.line(this.remaining()));
-          if (v === null) throw this.bad('malformed UNICODE escape');
-          this.push(v);
+        case OP.UNICODE:
+          this.push(this.unicodeLine());
           break;
-        }
         case OP.SHORT_BINBYTES:
           this.push(new PyBytes(this.bytes(this.u8()), false));
           break;
