@@ -38,6 +38,8 @@ export interface RunState {
   files: string[];
   log?: LogCopy;
   target?: TargetHandle;
+  /** Set once a managed target was stopped, so the runner's cleanup does not stop it twice. */
+  targetStopped?: boolean;
   /** Why no replay could run (no target registered, target down and unmanaged): shown on every later skip. */
   noTargetWhy?: string;
   replay?: ReplayState;

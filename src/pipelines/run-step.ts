@@ -31,7 +31,10 @@ export async function runStep<T>(name: string, host: StepHost, deadlineMs: numbe
   });
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => reject(new TriageError('E_ABORTED', `step ${name} was stopped: ${String(host.signal.reason ?? 'aborted')}`, { cause: host.signal.reason }));
-    host.signal.addEventListener('abort', onAbort, { once: true });
+    // The caller may have aborted while the 'started' entry was being written: a listener added now
+    // would never fire.
+    if (host.signal.aborted) onAbort();
+    else host.signal.addEventListener('abort', onAbort, { once: true });
   });
   const work = body(signal);
   work.catch(() => undefined); // a step left behind after its deadline must not become an unhandled rejection

@@ -72,11 +72,7 @@ async function runStage(stage: Stage, ctx: RunContext): Promise<void> {
 
 /** A target this run started is stopped whatever happened: the run ended, failed, timed out or was cancelled. */
 async function cleanup(ctx: RunContext): Promise<void> {
-  if (ctx.state.target?.kind !== 'managed') return;
-  if (ctx.state.target.target.exit() && !(await ctx.state.target.target.members()).length) {
-    await CLEANUP_STAGE.run(ctx, AbortSignal.timeout(CLEANUP_DEADLINE_MS)).catch(() => undefined);
-    return;
-  }
+  if (ctx.state.target?.kind !== 'managed' || ctx.state.targetStopped) return;
   // The run's own signal may be aborted already: stopping gets a fresh deadline of its own.
   const host = { ...ctx, signal: AbortSignal.timeout(CLEANUP_DEADLINE_MS) };
   await runStep(CLEANUP_STAGE.title, host, CLEANUP_DEADLINE_MS, (s) => CLEANUP_STAGE.run(host, s), (d) => d).catch((err: Error) =>

@@ -3,7 +3,7 @@ import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { request, type Dispatcher } from 'undici';
 import { TriageError } from '../errors.js';
-import { groupAlive, processesInGroup, stopGroup, type ProcessInfo } from './process-group.js';
+import { processesInGroup, stopGroup, type ProcessInfo } from './process-group.js';
 import type { LaunchPlan } from './launch-plan.js';
 
 /**
@@ -183,4 +183,3 @@ function startReaper(ownerPid: number, pgid: number, graceMs: number): number {
   return reaper.pid ?? -1;
 }
 
-export { groupAlive };

@@ -1,10 +1,11 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { readJsonObject } from '../../fsutil/read-json.js';
 import { request } from 'undici';
 import { resolveToken } from '../../config/servers.js';
 import { loadReplayRequests } from '../../evidence/dump/load.js';
 import { MINUTE, type RunContext, type Stage } from '../context.js';
-import { replayOnce, targetBaseUrl } from './replay.js';
+import { replayOnce, slowestRequest, targetBaseUrl } from './replay.js';
 import { writeFileAtomic } from '../../fsutil/atomic-write.js';
 
 /** Signals of the bundle summary that mean requests wait for admission, not for compute. */
@@ -19,7 +20,7 @@ export type SlowVerdict = { kind: 'compute'; why: string } | { kind: 'queue'; wh
  * never profiled; a clean target as slow as production (the replay reproduced 'slow') is compute-side.
  */
 export async function slowVerdict(ctx: RunContext): Promise<SlowVerdict> {
-  const summary = await readJson(path.join(ctx.paths.baseline, 'summary.json'));
+  const summary = await readJsonObject(path.join(ctx.paths.baseline, 'summary.json'));
   const signals: string[] = Array.isArray(summary?.signals) ? summary.signals.map((s: { id?: string }) => s.id ?? '') : [];
   const queue = signals.filter((s) => QUEUE_SIGNALS.has(s));
   const m = summary?.metrics ?? {};
@@ -57,7 +58,7 @@ export const profileStage: Stage = {
     if (started.status !== 200) return `not profiled: /start_profile answered HTTP ${started.status}: ${started.text.slice(0, 200)}`;
 
     const { requests, files } = await loadReplayRequests(ctx.paths.dumps, { signal });
-    const slowest = pickSlowest(requests);
+    const slowest = slowestRequest(requests);
     await replayOnce(ctx, signal, slowest ? [slowest] : requests.slice(0, 1), { files, write: false, parallel: 1, afterBundle: false });
     const stopped = await post(url, '/stop_profile', {}, token, signal, ctx).catch(() => ({ status: 0, text: '' }));
     const traces = await waitForTraces(profiles, signal);
@@ -66,10 +67,6 @@ export const profileStage: Stage = {
       : `profiling ran (stop_profile HTTP ${stopped.status}) but no trace file appeared in profiles/ within ${TRACE_WAIT_MS / 1000} s`;
   },
 };
-
-function pickSlowest<T extends { finishedAt?: number; createdAt: number }>(requests: T[]): T | undefined {
-  return requests.reduce<T | undefined>((a, b) => (a === undefined || (b.finishedAt ?? 0) - b.createdAt > (a.finishedAt ?? 0) - a.createdAt ? b : a), undefined);
-}
 
 async function post(base: string, route: string, body: unknown, token: string | undefined, signal: AbortSignal, ctx: RunContext): Promise<{ status: number; text: string }> {
   const res = await request(new URL(route, base), {
@@ -108,13 +105,6 @@ async function findTraces(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-async function readJson(file: string): Promise<any> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8'));
-  } catch {
-    return null;
-  }
-}
 
 function fmt(v: unknown): string {
   return typeof v === 'number' ? v.toFixed(3) : 'n/a';

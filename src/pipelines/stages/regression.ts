@@ -1,5 +1,6 @@
-import { chmod, mkdir, readdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { readJsonObject } from '../../fsutil/read-json.js';
 import { execa } from 'execa';
 import { shellQuote } from '../../util/shell-quote.js';
 import { MINUTE, type RunContext, type Stage } from '../context.js';
@@ -54,9 +55,9 @@ export const versionDiffStage: Stage = {
   title: 'diff server_info and versions between good and bad',
   deadlineMs: () => MINUTE,
   async run(ctx) {
-    const bad = await readJson(path.join(ctx.paths.baseline, 'server_info.json'));
+    const bad = await readJsonObject(path.join(ctx.paths.baseline, 'server_info.json'));
     const goodDir = await previousBaseline(ctx);
-    const good = goodDir ? await readJson(path.join(goodDir, 'server_info.json')) : null;
+    const good = goodDir ? await readJsonObject(path.join(goodDir, 'server_info.json')) : null;
     const dir = path.join(ctx.paths.root, 'bisect');
     await mkdir(dir, { recursive: true });
     const diff = good && bad ? diffObjects(good, bad) : [];
@@ -104,8 +105,8 @@ export async function previousBaseline(ctx: RunContext): Promise<string | null> 
   for (const name of await readdir(parent).catch(() => [] as string[])) {
     const dir = path.join(parent, name);
     if (dir === ctx.paths.root) continue;
-    const meta = await readJson(path.join(dir, 'baseline', 'metadata.json'));
-    const incident = await readJson(path.join(dir, 'incident.json'));
+    const meta = await readJsonObject(path.join(dir, 'baseline', 'metadata.json'));
+    const incident = await readJsonObject(path.join(dir, 'incident.json'));
     if (!meta || (incident?.server !== server && meta.server !== server)) continue;
     candidates.push({ dir: path.join(dir, 'baseline'), at: String(meta.collected_at ?? meta.captured_at ?? incident?.createdAt ?? '') });
   }
@@ -113,14 +114,6 @@ export async function previousBaseline(ctx: RunContext): Promise<string | null> 
   return candidates[0]?.dir ?? null;
 }
 
-async function readJson(file: string): Promise<Record<string, any> | null> {
-  try {
-    const v = JSON.parse(await readFile(file, 'utf8'));
-    return isPlain(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
 
 /** The harness git bisect runs at each revision. Every value from the registry or the folder is quoted. */
 function harnessScript(ctx: RunContext): string {

@@ -97,9 +97,13 @@ async function withTargetExit(ctx: RunContext, doc: ReplayDocument): Promise<Rep
 
 function select(all: ReplayRequest[], how: 'all' | 'slowest'): ReplayRequest[] {
   if (how === 'all' || all.length <= 1) return all;
+  return [slowestRequest(all)!];
+}
+
+/** The saved request that took longest as recorded (finished − created); undefined for none. */
+export function slowestRequest(all: readonly ReplayRequest[]): ReplayRequest | undefined {
   const e2e = (r: ReplayRequest) => (r.finishedAt !== undefined && r.createdAt ? r.finishedAt - r.createdAt : -1);
-  const slowest = all.reduce((a, b) => (e2e(b) > e2e(a) ? b : a));
-  return [slowest];
+  return all.reduce<ReplayRequest | undefined>((a, b) => (a === undefined || e2e(b) > e2e(a) ? b : a), undefined);
 }
 
 /**

@@ -63,6 +63,7 @@ export async function stopManagedTarget(ctx: RunContext): Promise<string> {
   if (handle?.kind !== 'managed') return 'nothing to stop';
   const before = (await handle.target.members()).length;
   const r = await handle.target.stop();
+  ctx.state.targetStopped = true;
   const exit = handle.target.exit();
   await patchIncident(ctx.paths.root, { target: { url: handle.target.url, pid: handle.target.pid, pgid: handle.target.pgid, startedAt: handle.target.startedAt.toISOString(), stoppedAt: ctx.now().toISOString(), stop: r.kind } }, ctx.now());
   const how = r.kind === 'gone' ? `it had already exited (${exit?.signal ?? `exit ${exit?.code}`})` : r.kind === 'exited' ? `SIGTERM: all ${before} process(es) exited in ${(r.afterMs / 1000).toFixed(1)} s` : `SIGKILL after the grace period (${before} process(es))`;

@@ -1,5 +1,6 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { readJsonObject } from '../../fsutil/read-json.js';
 import { request } from 'undici';
 import { resolveToken } from '../../config/servers.js';
 import { loadDumps } from '../../evidence/dump/load.js';
@@ -74,7 +75,7 @@ export const greedyCompareStage: Stage = {
         ...(prod ? { production: prod.text === null ? null : preview(prod.text), sameAsProduction: prod.text === null || replayed.text === null ? null : prod.text === replayed.text } : {}),
       });
     }
-    const identity = JSON.parse(await readFile(path.join(compareDir(ctx), 'identity.json'), 'utf8').catch(() => 'null')) as IdentityDiff | null;
+    const identity = (await readJsonObject(path.join(compareDir(ctx), 'identity.json'))) as IdentityDiff | null;
     const differing = results.filter((r) => r.same === false);
     const doc = {
       artifact_type: OUTPUT_COMPARE_ARTIFACT,
@@ -108,7 +109,7 @@ async function identityDiff(ctx: RunContext): Promise<IdentityDiff> {
 }
 
 async function identityOf(bundleDir: string): Promise<Record<string, unknown>> {
-  const read = async (name: string) => JSON.parse(await readFile(path.join(bundleDir, name), 'utf8').catch(() => '{}')) as Record<string, unknown>;
+  const read = async (name: string) => (await readJsonObject(path.join(bundleDir, name))) ?? {};
   return { ...(await read('server_info.json')), ...(await read('model_info.json')) };
 }
 
