@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/eventually.js';
 import { runPipeline } from '../../src/pipelines/index.js';
 import { startHarness, registryYaml, type Harness } from '../helpers/bot-harness.js';
 import { startEmulator, type Emulator } from '../helpers/sglang-emulator.js';
@@ -42,7 +43,11 @@ describe('/triage capture end to end: real bot, real worker, real Redis, SGLang 
     expect(file.content).toContain('## Strongest signal');
 
     const incidentId = (root.text ?? '').split(':')[0]!;
-    const incident = await h.store.require(incidentId);
+    // The 'done' timeline entry is written beside the summary post, not before it: wait for it, then check it all.
+    const incident = await eventually(async () => {
+      const r = await h.store.require(incidentId);
+      return r.timeline.some((t) => t.kind === 'done') ? r : null;
+    }, "the incident's done entry", 10_000).catch(() => h.store.require(incidentId));
     expect(incident).toMatchObject({ server: 'prod-a', host: 'gpu-1', status: 'open', jobState: 'done', problemClass: 'slow', threadTs: root.ts, summaryTs: summary.ts });
     expect(incident.timeline.map((t) => t.kind)).toEqual(expect.arrayContaining(['created', 'queued', 'step', 'done']));
 
